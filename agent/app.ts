@@ -1,0 +1,81 @@
+// Builds the Fastify application: external plugins, then the app's own (store, profile, auth,
+// metrics, error handling), then the routes. Tests build it the same way and close it after.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+import type { Config } from './config.ts'
+import type { LoadedProfile } from './profile/profile.ts'
+import type { Store } from './store/store.ts'
+import swaggerPlugin from './plugins/external/swagger.ts'
+import storePlugin from './plugins/app/store.ts'
+import profilePlugin from './plugins/app/profile.ts'
+import authPlugin from './plugins/app/auth.ts'
+import metricsPlugin from './plugins/app/metrics.ts'
+import errorHandlerPlugin from './plugins/app/error-handler.ts'
+import healthRoutes from './routes/health.ts'
+import admissionRoutes from './routes/admissions.ts'
+import eligibilityRoutes from './routes/eligibility.ts'
+
+const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas')
+
+/** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
+export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'decision', 'admission-request', 'eligibility-request', 'readiness']
+
+export function loadApiSchemas (): Array<Record<string, unknown>> {
+  return API_SCHEMAS.map((id) => JSON.parse(readFileSync(join(SCHEMAS_DIR, `${id}.schema.json`), 'utf8')) as Record<string, unknown>)
+}
+
+// Personal data never reaches the log: ID numbers, names and tokens are redacted wherever a
+// serializer or a careless log call might put them.
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.certno',
+  '*.psn_name',
+  '*.*.certno',
+  '*.*.psn_name',
+  'body',
+  'req.body'
+]
+
+export interface BuildOptions {
+  config: Config
+  profile: LoadedProfile
+  store?: Store
+  logger?: FastifyServerOptions['logger']
+}
+
+export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: opts.config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    bodyLimit: opts.config.bodyLimit,
+    // Request ids in the log let IT follow one HIS call without logging who it was about.
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    requestTimeout: 30_000,
+    ajv: {
+      customOptions: {
+        // Strict places (additionalProperties: false) must refuse unknown fields, not drop them,
+        // and a number is not a code: the 2401 fields are strings.
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: true,
+        allErrors: true
+      }
+    }
+  })
+  for (const schema of loadApiSchemas()) app.addSchema(schema)
+
+  await app.register(swaggerPlugin)
+  await app.register(errorHandlerPlugin)
+  await app.register(storePlugin, { dataDir: opts.config.dataDir, store: opts.store })
+  await app.register(profilePlugin, { profile: opts.profile, config: opts.config })
+  await app.register(authPlugin)
+  await app.register(metricsPlugin)
+
+  await app.register(healthRoutes)
+  await app.register(admissionRoutes)
+  await app.register(eligibilityRoutes)
+  return app
+}

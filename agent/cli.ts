@@ -1,0 +1,228 @@
+// The `fangpin` command. Every subcommand reads the same FANGPIN_* configuration as the server,
+// so `fangpin import` and `fangpin token create` act on the data directory the server uses.
+import { parseArgs } from 'node:util'
+import { existsSync, realpathSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { basename } from 'node:path'
+import { loadConfig, ConfigError, type Config } from './config.ts'
+import { loadProfile, ProfileError, type LoadedProfile } from './profile/profile.ts'
+import { openStore } from './store/store.ts'
+import { schemaVersion } from './store/db.ts'
+import { startServer } from './server.ts'
+import { listView } from './rules/eligibility.ts'
+import { importList, ImportRejected } from '../sync/import.ts'
+import { formatProblems } from '../sync/import/row-report.ts'
+import type { TokenRole } from './store/tokens.ts'
+import { DEMO_TOKEN, demoCertno } from './demo/demo-list.ts'
+
+const USAGE = `fangpin — hospital agent for 先诊疗后付费 and in-catalog spending
+
+usage:
+  fangpin serve                              run the agent (HTTP API for the HIS)
+  fangpin import <file> [--allow-partial]    load a county list (.xlsx, .csv, .ndjson) as the serving list
+  fangpin token create --name <client> [--role his|admin]
+                                             create an API token (printed once)
+  fangpin token list                         list tokens (never their secrets)
+  fangpin token revoke <id|name>             revoke a token
+  fangpin status                             list version, age, counts, tokens
+
+configuration (environment):
+  FANGPIN_DATA_DIR     data directory (default ./data)
+  FANGPIN_HOST         listen address (default 127.0.0.1)
+  FANGPIN_PORT         listen port (default 8080)
+  FANGPIN_PROFILE      region profile id or JSON file (default guangxi-liuzhou; shipped: guangxi-liuzhou, shanxi)
+  FANGPIN_TZ           the HIS's time zone (default Asia/Shanghai)
+  FANGPIN_STALE_HOURS  hours after which the list is marked stale (default 36)
+  FANGPIN_LOG_LEVEL    info, warn, debug … (default info)
+`
+
+class UsageError extends Error {}
+
+function profileFrom (config: Config): LoadedProfile {
+  try {
+    return loadProfile(config.profile)
+  } catch (err) {
+    if (err instanceof ProfileError) throw new ConfigError([`FANGPIN_PROFILE="${config.profile}": ${err.message}`])
+    throw err
+  }
+}
+
+/** A one-line progress bar on a terminal; nothing when output goes to a file or a pipe. */
+function progressBar (label: string, threshold: number): { update: (done: number, total?: number) => void, done: () => void } {
+  const tty = process.stderr.isTTY === true
+  let shown = false
+  let last = 0
+  return {
+    update (done, total) {
+      if (!tty) return
+      if ((total ?? done) < threshold) return
+      const now = Date.now()
+      if (now - last < 100 && (total === undefined || done < total)) return
+      last = now
+      shown = true
+      const width = 30
+      if (total !== undefined && total > 0) {
+        const f = Math.min(1, done / total)
+        const bar = '#'.repeat(Math.round(f * width)).padEnd(width, '.')
+        process.stderr.write(`\r${label} [${bar}] ${done}/${total} ${Math.round(f * 100)}%`)
+      } else {
+        process.stderr.write(`\r${label} ${done}`)
+      }
+    },
+    done () {
+      if (shown) process.stderr.write('\n')
+    }
+  }
+}
+
+async function cmdServe (config: Config): Promise<void> {
+  profileFrom(config)
+  const running = await startServer(config)
+  if (running.store.list.state().demo) {
+    process.stderr.write([
+      '',
+      '  ================================================================',
+      '   DEMO MODE — bundled synthetic list (演示数据，不得用于真实患者)',
+      `   demo HIS token: ${DEMO_TOKEN}`,
+      `   try: curl -s -X POST http://${config.host}:${config.port}/v1/eligibility \\`,
+      '          -H "Authorization: Bearer <demo token>" -H "Content-Type: application/json" \\',
+      `          -d '{"certno":"${demoCertno('extreme_poverty')}"}'`,
+      '  ================================================================',
+      ''
+    ].join('\n') + '\n')
+  }
+  const stop = async (signal: string): Promise<void> => {
+    running.app.log.info(`${signal}: closing`)
+    await running.app.close()
+    process.exit(0)
+  }
+  process.once('SIGINT', () => { void stop('SIGINT') })
+  process.once('SIGTERM', () => { void stop('SIGTERM') })
+}
+
+async function cmdImport (config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { 'allow-partial': { type: 'boolean', default: false } }, allowPositionals: true })
+  if (positionals.length !== 1) throw new UsageError('usage: fangpin import <file> [--allow-partial]')
+  const file = positionals[0]
+  if (!existsSync(file)) throw new UsageError(`no such file: ${file}`)
+  const profile = profileFrom(config)
+  const store = openStore(config.dataDir)
+  const reading = progressBar(`reading ${basename(file)}`, 10_000)
+  const loading = progressBar('loading', 10_000)
+  try {
+    const out = await importList(store, profile, file, {
+      allowPartial: values['allow-partial'],
+      tz: config.tz,
+      client: `cli:${process.env.USER ?? 'unknown'}`,
+      onReadProgress: (d, t) => reading.update(d, t),
+      onLoadProgress: (p) => { reading.done(); loading.update(p) }
+    })
+    loading.done()
+    if (out.problems.length > 0) {
+      process.stdout.write(formatProblems(out.problems, 20) + '\n')
+      process.stdout.write(`${out.read.badRows} bad rows skipped (--allow-partial); full report: ${out.reportFile ?? ''}\n`)
+    }
+    process.stdout.write(`loaded ${out.load.persons} people with ${out.load.identities} identities from ${out.read.rows} rows (${out.read.format}); list version ${out.load.version}\n`)
+    return 0
+  } catch (err) {
+    reading.done()
+    loading.done()
+    if (err instanceof ImportRejected) {
+      process.stderr.write(formatProblems(err.problems, 50) + '\n')
+      process.stderr.write(`\n${err.message}\nfull report: ${err.reportFile ?? ''}\n`)
+      return 2
+    }
+    throw err
+  } finally {
+    store.close()
+  }
+}
+
+async function cmdToken (config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args
+  const store = openStore(config.dataDir)
+  try {
+    if (sub === 'create') {
+      const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, role: { type: 'string', default: 'his' } } })
+      const name = values.name?.trim() ?? ''
+      if (name === '') throw new UsageError('usage: fangpin token create --name <client> [--role his|admin]')
+      if (values.role !== 'his' && values.role !== 'admin') throw new UsageError('--role must be his or admin')
+      const { token, info } = store.tokens.create(name, values.role as TokenRole)
+      store.audit.write({ client: `cli:${process.env.USER ?? 'unknown'}`, action: 'token.create', detail: { id: info.id, name, role: info.role } })
+      process.stderr.write(`token for "${name}" (role ${info.role}, id ${info.id}); it is shown only this once:\n`)
+      process.stdout.write(token + '\n')
+      return 0
+    }
+    if (sub === 'list') {
+      for (const t of store.tokens.list()) {
+        process.stdout.write(`${t.id}  ${t.name.padEnd(20)} ${t.role.padEnd(6)} created ${t.created_at}${t.revoked_at !== null ? `  REVOKED ${t.revoked_at}` : ''}${t.last_used_at !== null ? `  last used ${t.last_used_at}` : ''}\n`)
+      }
+      return 0
+    }
+    if (sub === 'revoke') {
+      if (rest.length !== 1) throw new UsageError('usage: fangpin token revoke <id|name>')
+      const n = store.tokens.revoke(rest[0])
+      store.audit.write({ client: `cli:${process.env.USER ?? 'unknown'}`, action: 'token.revoke', detail: { token: rest[0], revoked: n } })
+      process.stdout.write(n > 0 ? `revoked ${n} token(s)\n` : `no active token with id or name "${rest[0]}"\n`)
+      return n > 0 ? 0 : 1
+    }
+    throw new UsageError('usage: fangpin token create --name <client> | token list | token revoke <id|name>')
+  } finally {
+    store.close()
+  }
+}
+
+async function cmdStatus (config: Config): Promise<number> {
+  const profile = profileFrom(config)
+  const store = openStore(config.dataDir)
+  try {
+    const state = store.list.state()
+    const view = listView(state, config.staleHours)
+    const tokens = store.tokens.list().filter((t) => t.revoked_at === null)
+    const lines = [
+      `data directory   ${config.dataDir} (schema v${schemaVersion(store.db)})`,
+      `profile          ${profile.id} (${profile.name})`,
+      state.active_gen === null
+        ? 'list             NONE LOADED — run fangpin import <file>'
+        : `list             ${state.version ?? ''} from ${state.source ?? ''}${state.demo ? ' — DEMO DATA' : ''}; ${state.person_count} people, ${state.identity_count} identities`,
+      `loaded           ${state.loaded_at ?? '-'} (${view.age_hours ?? '-'} h ago${view.stale ? `, STALE: older than ${config.staleHours} h` : ''})`,
+      `open admissions  ${store.admissions.countOpen()}`,
+      `active tokens    ${tokens.length}${tokens.length > 0 ? ` (${tokens.map((t) => t.name).join(', ')})` : ''}`
+    ]
+    process.stdout.write(lines.join('\n') + '\n')
+    return state.active_gen === null ? 1 : 0
+  } finally {
+    store.close()
+  }
+}
+
+export async function main (argv: string[]): Promise<number> {
+  const [cmd, ...args] = argv
+  if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    process.stdout.write(USAGE)
+    return cmd === undefined ? 1 : 0
+  }
+  try {
+    const config = loadConfig()
+    switch (cmd) {
+      case 'serve': await cmdServe(config); return -1
+      case 'import': return await cmdImport(config, args)
+      case 'token': return await cmdToken(config, args)
+      case 'status': return await cmdStatus(config)
+      default: throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}`)
+    }
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(err.message + '\n')
+      return err instanceof ConfigError ? 78 : 64
+    }
+    process.stderr.write(`fangpin ${cmd}: ${(err as Error).message}\n`)
+    return 1
+  }
+}
+
+// Run when this file is the entry point (npm start, bin/fangpin.js), not when a test imports it.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  const code = await main(process.argv.slice(2))
+  if (code >= 0) process.exitCode = code
+}

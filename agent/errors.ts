@@ -1,0 +1,30 @@
+// The error catalogue. Codes are a contract with HIS vendors: never rename one, only add.
+// Every error reaches the caller as {"error": {"code", "message", "details"}} through the one
+// error handler in plugins/app/error-handler.ts.
+import createError from '@fastify/error'
+
+export interface ErrorDetail {
+  field?: string
+  reason: string
+  message?: string
+  [key: string]: unknown
+}
+
+/** Errors carrying a `details` array for the response body. */
+export interface DetailedError extends Error {
+  code: string
+  statusCode?: number
+  details?: ErrorDetail[]
+}
+
+export const FangpinUnauthorized = createError('FANGPIN_UNAUTHORIZED', '%s', 401)
+export const FangpinForbidden = createError('FANGPIN_FORBIDDEN', '%s', 403)
+export const FangpinInvalidCertno = createError('FANGPIN_INVALID_CERTNO', '%s', 400)
+export const FangpinValidation = createError('FANGPIN_VALIDATION', '%s', 400)
+export const FangpinConflict = createError('FANGPIN_CONFLICT', '%s', 409)
+export const FangpinNotFound = createError('FANGPIN_NOT_FOUND', '%s', 404)
+export const FangpinListNotLoaded = createError('FANGPIN_LIST_NOT_LOADED', '%s', 503)
+
+export function withDetails<E extends Error> (err: E, details: ErrorDetail[]): E & { details: ErrorDetail[] } {
+  return Object.assign(err, { details })
+}

@@ -1,0 +1,69 @@
+// Probes for hospital IT and their monitoring. /healthz: the process answers. /readyz: a list is
+// loaded and whether it can be trusted (demo or stale lists answer but are "degraded").
+import type { FastifyInstance } from 'fastify'
+import { listView } from '../rules/eligibility.ts'
+
+export default async function healthRoutes (fastify: FastifyInstance): Promise<void> {
+  fastify.get('/healthz', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness',
+      response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } }
+    }
+  }, async () => ({ status: 'ok' }))
+
+  fastify.get('/readyz', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Readiness: is a trustworthy list loaded?',
+      response: { 200: { $ref: 'readiness#' }, 503: { $ref: 'readiness#' } }
+    }
+  }, async (request, reply) => {
+    const state = fastify.store.list.state()
+    const view = listView(state, fastify.config.staleHours)
+    const warnings: string[] = []
+    const loaded = state.active_gen !== null
+    if (!loaded) warnings.push('no identity list loaded: run `fangpin import <file>` or configure the registry')
+    if (state.demo) warnings.push('DEMO DATA: the bundled synthetic demo list is loaded (演示数据，不得用于真实患者); import the county list or configure the registry')
+    if (view.stale) warnings.push(`the list is stale: ${view.age_hours ?? '?'} hours old, more than FANGPIN_STALE_HOURS=${fastify.config.staleHours}`)
+    const status = !loaded ? 'not_ready' : warnings.length > 0 ? 'degraded' : 'ready'
+    return reply.code(loaded ? 200 : 503).send({
+      status,
+      profile: fastify.profile.id,
+      list: {
+        loaded,
+        version: state.version,
+        source: state.source,
+        region: state.region,
+        persons: state.person_count,
+        identities: state.identity_count,
+        loaded_at: state.loaded_at,
+        age_hours: view.age_hours,
+        stale: view.stale,
+        demo: state.demo
+      },
+      warnings
+    })
+  })
+
+  fastify.get('/metrics', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics',
+      produces: ['text/plain'],
+      response: { 200: { type: 'string' } }
+    }
+  }, async (request, reply) => {
+    const state = fastify.store.list.state()
+    const view = listView(state, fastify.config.staleHours)
+    const body = fastify.metrics.render([
+      { name: 'fangpin_list_persons', help: 'People in the serving list.', value: state.person_count },
+      { name: 'fangpin_list_identities', help: 'Identities in the serving list.', value: state.identity_count },
+      { name: 'fangpin_list_age_seconds', help: 'Age of the serving list in seconds (-1: none loaded).', value: view.age_hours === null ? -1 : Math.round(view.age_hours * 3600) },
+      { name: 'fangpin_list_stale', help: '1 when the list is older than FANGPIN_STALE_HOURS.', value: view.stale ? 1 : 0 },
+      { name: 'fangpin_list_demo', help: '1 when the bundled demo list is loaded.', value: state.demo ? 1 : 0 },
+      { name: 'fangpin_admissions_open', help: 'Admissions recorded and not discharged.', value: fastify.store.admissions.countOpen() }
+    ])
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(body)
+  })
+}

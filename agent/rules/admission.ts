@@ -1,0 +1,147 @@
+// Recording an admission (2401) and answering it. The answer is computed once and stored with the
+// admission: a retry of the same request gets the same answer even if the list changed since, and
+// a different certno under the same mdtrt_id is refused (two patients on one visit id is an HIS bug).
+import type { FastifyInstance } from 'fastify'
+import { keyedMac } from '../identity/subject-key.ts'
+import { maskName } from '../identity/name.ts'
+import { FangpinConflict, FangpinListNotLoaded } from '../errors.ts'
+import { decide, type Decision } from './eligibility.ts'
+import { normaliseSubject, hisTime } from './subject.ts'
+import type { Caller } from '../plugins/app/auth.ts'
+
+export interface AdmissionRequest {
+  mdtrt_id: string
+  certno: string
+  psn_cert_type: string
+  psn_name?: string
+  begntime?: string
+  med_type?: string
+  adm_dept_codg?: string
+  adm_dept_name?: string
+  diseinfo?: Array<{ diag_code: string, diag_name?: string, maindiag_flag?: string }>
+  oprninfo?: Array<{ oprn_oprt_code: string, oprn_oprt_name?: string }>
+}
+
+export type AdmissionAnswer = Decision & { mdtrt_id: string }
+
+export interface AdmissionOutcome {
+  answer: AdmissionAnswer
+  /** 'created' | 'replayed' (same request again) | 'updated' (same patient, corrected details) */
+  outcome: 'created' | 'replayed' | 'updated'
+}
+
+/** Key order must not change the MAC: HIS vendors serialise fields in any order. */
+function canonical (value: unknown): string {
+  if (Array.isArray(value)) return '[' + value.map(canonical).join(',') + ']'
+  if (value !== null && typeof value === 'object') {
+    return '{' + Object.keys(value).sort().map((k) => JSON.stringify(k) + ':' + canonical((value as Record<string, unknown>)[k])).join(',') + '}'
+  }
+  return JSON.stringify(value)
+}
+
+export function recordAdmission (app: FastifyInstance, body: AdmissionRequest, caller: Caller): AdmissionOutcome {
+  const { store, profile, config } = app
+  const certType = body.psn_cert_type
+  const certno = normaliseSubject(body.certno, certType)
+  const begntime = hisTime(body.begntime, 'begntime', config.tz)
+  const pk = store.list.keyOf(certType, certno)
+  // Only the fields the agent uses take part in the MAC; the HIS may resend its 2401 with other
+  // fields changed (a phone number) and that is the same admission.
+  const relevant = {
+    mdtrt_id: body.mdtrt_id,
+    certno,
+    psn_cert_type: certType,
+    psn_name: body.psn_name ?? null,
+    begntime: body.begntime ?? null,
+    med_type: body.med_type ?? null,
+    adm_dept_codg: body.adm_dept_codg ?? null,
+    adm_dept_name: body.adm_dept_name ?? null,
+    diseinfo: (body.diseinfo ?? []).map((d) => ({ diag_code: d.diag_code, diag_name: d.diag_name ?? null, maindiag_flag: d.maindiag_flag ?? null })),
+    oprninfo: (body.oprninfo ?? []).map((o) => ({ oprn_oprt_code: o.oprn_oprt_code, oprn_oprt_name: o.oprn_oprt_name ?? null }))
+  }
+  const mac = keyedMac(store.subjectKey, canonical(relevant))
+
+  const existing = store.admissions.get(body.mdtrt_id)
+  if (existing !== undefined) {
+    if (!existing.person_key.equals(pk) || existing.psn_cert_type !== certType) {
+      store.audit.write({ client: caller.name, action: 'admission.conflict', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: 'refused' })
+      throw new FangpinConflict(`mdtrt_id ${body.mdtrt_id} is already recorded for another person; a visit id belongs to one patient`)
+    }
+    if (existing.request_mac === mac) {
+      const answer = JSON.parse(existing.response) as AdmissionAnswer
+      store.audit.write({ client: caller.name, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: answer.treat_first_pay_later ? 'granted' : 'not_granted' })
+      return { answer, outcome: 'replayed' }
+    }
+    if (existing.status !== 'open') {
+      throw new FangpinConflict(`admission ${body.mdtrt_id} is already discharged and cannot be changed`)
+    }
+  }
+
+  const { state, person } = store.list.lookup(pk)
+  if (state.active_gen === null) {
+    throw new FangpinListNotLoaded('no identity list is loaded yet: import one (fangpin import) or configure the registry; ask the patient for documents meanwhile')
+  }
+  const decision = decide({
+    profile,
+    person,
+    state,
+    at: begntime,
+    med_type: body.med_type,
+    diagnoses: body.diseinfo,
+    procedures: body.oprninfo,
+    staleHours: config.staleHours
+  })
+  const answer: AdmissionAnswer = { mdtrt_id: body.mdtrt_id, ...decision }
+  const row = {
+    mdtrt_id: body.mdtrt_id,
+    person_key: pk,
+    psn_cert_type: certType,
+    name_masked: maskName(body.psn_name) ?? person?.name_masked ?? null,
+    begntime,
+    med_type: body.med_type ?? null,
+    adm_dept_codg: body.adm_dept_codg ?? null,
+    adm_dept_name: body.adm_dept_name ?? null,
+    diagnoses: JSON.stringify(relevant.diseinfo),
+    request_mac: mac,
+    response: JSON.stringify(answer),
+    treat_first_pay_later: decision.treat_first_pay_later ? 1 : 0,
+    primary_category: decision.primary_identity?.category ?? null,
+    list_version: state.version,
+    client: caller.name
+  }
+  const outcome = existing === undefined ? 'created' : 'updated'
+  store.db.transaction(() => {
+    if (existing === undefined) store.admissions.insert(row)
+    else store.admissions.update(row)
+    store.audit.write({
+      client: caller.name,
+      action: existing === undefined ? 'admission.lookup' : 'admission.update',
+      subject_key: pk,
+      mdtrt_id: body.mdtrt_id,
+      decision: decision.treat_first_pay_later ? 'granted' : 'not_granted',
+      detail: { list_version: state.version, primary: decision.primary_identity?.category ?? null }
+    })
+  }).immediate()
+  return { answer, outcome }
+}
+
+export interface EligibilityRequest {
+  certno: string
+  psn_cert_type: string
+  at?: string
+  med_type?: string
+}
+
+export function checkEligibility (app: FastifyInstance, body: EligibilityRequest, caller: Caller): Decision {
+  const { store, profile, config } = app
+  const certno = normaliseSubject(body.certno, body.psn_cert_type)
+  const at = hisTime(body.at, 'at', config.tz)
+  const pk = store.list.keyOf(body.psn_cert_type, certno)
+  const { state, person } = store.list.lookup(pk)
+  if (state.active_gen === null) {
+    throw new FangpinListNotLoaded('no identity list is loaded yet: import one (fangpin import) or configure the registry')
+  }
+  const decision = decide({ profile, person, state, at, med_type: body.med_type, staleHours: config.staleHours })
+  store.audit.write({ client: caller.name, action: 'eligibility.lookup', subject_key: pk, decision: decision.treat_first_pay_later ? 'granted' : 'not_granted', detail: { at } })
+  return decision
+}

@@ -1,0 +1,65 @@
+// `fangpin serve`: open the data directory, make sure there is a list to answer with (the demo list
+// on a fresh install with no registry), and listen. Boots on the last good list: nothing at start
+// replaces a loaded list, and an abandoned load from a crash is only cleaned up.
+import type { FastifyInstance } from 'fastify'
+import type { Config } from './config.ts'
+import { loadProfile, type LoadedProfile } from './profile/profile.ts'
+import { openStore, type Store } from './store/store.ts'
+import { buildApp } from './app.ts'
+import { DEMO_TOKEN, DEMO_TOKEN_NAME, demoRecords } from './demo/demo-list.ts'
+
+export interface DemoNotice {
+  loaded: boolean
+  token: string | null
+}
+
+/**
+ * On an empty data directory, loads the bundled demo list and its well-known token so that
+ * `npm start` and the README's curl work at once; the demo state is announced everywhere.
+ */
+export async function ensureDemo (store: Store): Promise<DemoNotice> {
+  let state = store.list.state()
+  if (state.active_gen === null) {
+    await store.list.replace(demoRecords(), { source: 'demo', label: 'bundled demo list', version: 'demo-1', demo: true, region: '450206' })
+    store.audit.write({ client: 'serve', action: 'list.demo', decision: 'loaded' })
+    state = store.list.state()
+  }
+  if (!state.demo) return { loaded: false, token: null }
+  if (!store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME && t.revoked_at === null)) {
+    store.db.prepare("DELETE FROM api_token WHERE name = ? AND id = 'demo00000000'").run(DEMO_TOKEN_NAME)
+    store.tokens.create(DEMO_TOKEN_NAME, 'his', DEMO_TOKEN)
+  }
+  return { loaded: true, token: DEMO_TOKEN }
+}
+
+export interface Running {
+  app: FastifyInstance
+  store: Store
+  profile: LoadedProfile
+  address: string
+}
+
+export async function startServer (config: Config): Promise<Running> {
+  const profile = loadProfile(config.profile)
+  const store = openStore(config.dataDir)
+  let app: FastifyInstance | undefined
+  try {
+    const demo = await ensureDemo(store)
+    app = await buildApp({ config, profile, store })
+    if (demo.loaded) {
+      const banner = '*** DEMO DATA: the bundled synthetic demo list is loaded (演示数据，不得用于真实患者). Import the county list (fangpin import <file>) before real use. ***'
+      app.log.warn(banner)
+      app.log.warn(`demo HIS token (valid only while the demo list is loaded): ${demo.token ?? ''}`)
+    }
+    // Abandoned generations (a crash mid-load) are removed in the background, in small chunks.
+    store.list.purgeRetired().catch((err: unknown) => app?.log.error({ err }, 'could not clean up an abandoned list load'))
+    const address = await app.listen({ host: config.host, port: config.port })
+    const state = store.list.state()
+    app.log.info({ profile: profile.id, list: state.version, persons: state.person_count, demo: state.demo }, `fangpin listening on ${address}`)
+    return { app, store, profile, address }
+  } catch (err) {
+    if (app !== undefined) await app.close()
+    else store.close()
+    throw err
+  }
+}

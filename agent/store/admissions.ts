@@ -1,0 +1,62 @@
+// Admissions as reported by the HIS. The stored answer is replayed for a repeated identical
+// request, so an HIS retrying after a timeout gets exactly what the first call decided.
+import type { DB } from './db.ts'
+
+export interface AdmissionRow {
+  mdtrt_id: string
+  person_key: Buffer
+  psn_cert_type: string
+  name_masked: string | null
+  begntime: string
+  med_type: string | null
+  adm_dept_codg: string | null
+  adm_dept_name: string | null
+  diagnoses: string
+  request_mac: string
+  response: string
+  treat_first_pay_later: number
+  primary_category: string | null
+  list_version: string | null
+  status: 'open' | 'discharged'
+  endtime: string | null
+  client: string | null
+  created_at: string
+  updated_at: string
+}
+
+export type NewAdmission = Omit<AdmissionRow, 'status' | 'endtime' | 'created_at' | 'updated_at'>
+
+export class AdmissionRepository {
+  private readonly getStmt
+  private readonly insertStmt
+  private readonly updateStmt
+
+  constructor (private readonly db: DB) {
+    this.getStmt = db.prepare('SELECT * FROM admission WHERE mdtrt_id = ?')
+    this.insertStmt = db.prepare(`INSERT INTO admission (mdtrt_id, person_key, psn_cert_type, name_masked, begntime, med_type,
+      adm_dept_codg, adm_dept_name, diagnoses, request_mac, response, treat_first_pay_later, primary_category, list_version,
+      client, created_at, updated_at)
+      VALUES (@mdtrt_id, @person_key, @psn_cert_type, @name_masked, @begntime, @med_type, @adm_dept_codg, @adm_dept_name,
+      @diagnoses, @request_mac, @response, @treat_first_pay_later, @primary_category, @list_version, @client, @now, @now)`)
+    this.updateStmt = db.prepare(`UPDATE admission SET name_masked = @name_masked, begntime = @begntime, med_type = @med_type,
+      adm_dept_codg = @adm_dept_codg, adm_dept_name = @adm_dept_name, diagnoses = @diagnoses, request_mac = @request_mac,
+      response = @response, treat_first_pay_later = @treat_first_pay_later, primary_category = @primary_category,
+      list_version = @list_version, client = @client, updated_at = @now WHERE mdtrt_id = @mdtrt_id`)
+  }
+
+  get (mdtrtId: string): AdmissionRow | undefined {
+    return this.getStmt.get(mdtrtId) as AdmissionRow | undefined
+  }
+
+  insert (a: NewAdmission): void {
+    this.insertStmt.run({ ...a, now: new Date().toISOString() })
+  }
+
+  update (a: NewAdmission): void {
+    this.updateStmt.run({ ...a, now: new Date().toISOString() })
+  }
+
+  countOpen (): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM admission WHERE status = 'open'").get() as { n: number }).n
+  }
+}

@@ -1,0 +1,218 @@
+// The identity list repository: lookups by person key against the serving generation, and
+// whole-list replacement by writing a new generation and flipping to it.
+import type { DB } from './db.ts'
+import { personKey } from '../identity/subject-key.ts'
+import { maskName } from '../identity/name.ts'
+
+export interface StoredIdentity {
+  category: string
+  begntime: string
+  endtime: string | null
+  source: string | null
+}
+
+export interface ListPerson {
+  name_masked: string | null
+  identities: StoredIdentity[]
+}
+
+export interface ListState {
+  active_gen: number | null
+  version: string | null
+  source: string | null
+  demo: boolean
+  region: string | null
+  seq: number | null
+  person_count: number
+  identity_count: number
+  loaded_at: string | null
+  data_as_of: string | null
+}
+
+/** What a list load consumes: the registry record shape, already normalised (see sync/import/list-record.ts). */
+export interface LoadRecord {
+  op?: 'upsert' | 'delete'
+  certno: string
+  psn_cert_type: string
+  psn_name: string | null
+  identities: StoredIdentity[]
+}
+
+export interface LoadMeta {
+  source: 'demo' | 'import' | 'registry'
+  label: string
+  version?: string
+  demo?: boolean
+  region?: string | null
+  seq?: number | null
+  data_as_of?: string | null
+}
+
+export interface LoadResult {
+  gen: number
+  version: string
+  persons: number
+  identities: number
+}
+
+export class ListLoadError extends Error {
+  override name = 'ListLoadError'
+}
+
+const CHUNK = 5000
+
+interface StateRow extends Omit<ListState, 'demo'> { demo: number }
+
+export class ListRepository {
+  private readonly stateStmt
+  private readonly lookupStmt
+  private readonly readSnapshot
+  private readonly loadingHere = new Set<number>()
+
+  constructor (private readonly db: DB, private readonly key: Buffer) {
+    this.stateStmt = db.prepare('SELECT active_gen, version, source, demo, region, seq, person_count, identity_count, loaded_at, data_as_of FROM list_state WHERE id = 1')
+    this.lookupStmt = db.prepare('SELECT name_masked, category, begntime, endtime, source FROM list_identity WHERE gen = ? AND person_key = ? ORDER BY n')
+    // One read transaction for the state and the person: a flip by another process between the
+    // two reads cannot pair the old list's person with the new list's version.
+    this.readSnapshot = db.transaction((pk: Buffer) => {
+      const state = this.stateStmt.get() as StateRow
+      const rows = state.active_gen === null ? [] : this.lookupStmt.all(state.active_gen, pk) as Array<StoredIdentity & { name_masked: string | null }>
+      return { state, rows }
+    })
+  }
+
+  keyOf (certType: string, certno: string): Buffer {
+    return personKey(this.key, certType, certno)
+  }
+
+  state (): ListState {
+    return toState(this.stateStmt.get() as StateRow)
+  }
+
+  /** The person under the serving list, with the state of that same list. */
+  lookup (pk: Buffer): { state: ListState, person: ListPerson | null } {
+    const { state, rows } = this.readSnapshot.deferred(pk)
+    if (rows.length === 0) return { state: toState(state), person: null }
+    return {
+      state: toState(state),
+      person: {
+        name_masked: rows[0].name_masked,
+        identities: rows.map((r) => ({ category: r.category, begntime: r.begntime, endtime: r.endtime, source: r.source }))
+      }
+    }
+  }
+
+  /**
+   * Replaces the whole list. Rows go into a new generation in chunks (each its own short
+   * transaction, yielding between chunks so lookups keep being served); one last transaction
+   * makes the new generation the serving one. Any failure, or a crash, leaves the old list serving.
+   * A delete record in a full load is ignored: the new list is exactly its upserts.
+   */
+  async replace (records: Iterable<LoadRecord> | AsyncIterable<LoadRecord>, meta: LoadMeta, onProgress?: (persons: number) => void): Promise<LoadResult> {
+    const now = new Date().toISOString()
+    const gen = this.db.transaction(() => {
+      // Two loads at once would race to flip; the later one must wait for the operator to retry.
+      const running = (this.db.prepare("SELECT gen, pid FROM list_generation WHERE state = 'loading'").all() as Array<{ gen: number, pid: number | null }>)
+        .find((g) => this.loadingHere.has(g.gen) || (g.pid !== null && g.pid !== process.pid && processAlive(g.pid)))
+      if (running !== undefined) throw new ListLoadError(`another list load is running (process ${running.pid ?? '?'}); try again when it has finished`)
+      const row = this.db.prepare('SELECT COALESCE(MAX(gen), 0) + 1 AS gen FROM list_generation').get() as { gen: number }
+      this.db.prepare("INSERT INTO list_generation (gen, state, source, label, started_at, pid) VALUES (?, 'loading', ?, ?, ?, ?)").run(row.gen, meta.source, meta.label, now, process.pid)
+      return row.gen
+    }).immediate()
+    this.loadingHere.add(gen)
+    const insert = this.db.prepare('INSERT INTO list_identity (gen, person_key, n, name_masked, category, begntime, endtime, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    const writeChunk = this.db.transaction((batch: LoadRecord[]) => {
+      for (const r of batch) {
+        const pk = this.keyOf(r.psn_cert_type, r.certno)
+        const name = maskName(r.psn_name)
+        r.identities.forEach((id, n) => {
+          insert.run(gen, pk, n, name, id.category, id.begntime, id.endtime, id.source)
+        })
+      }
+    })
+    let persons = 0
+    let identities = 0
+    let batch: LoadRecord[] = []
+    const flush = async (): Promise<void> => {
+      try {
+        writeChunk.immediate(batch)
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new ListLoadError('the list names the same person twice (duplicate ID number); nothing was loaded')
+        }
+        throw err
+      }
+      batch = []
+      onProgress?.(persons)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    try {
+      for await (const r of records) {
+        if (r.op === 'delete') continue
+        if (r.identities.length === 0) continue
+        batch.push(r)
+        persons++
+        identities += r.identities.length
+        if (batch.length >= CHUNK) await flush()
+      }
+      if (batch.length > 0) await flush()
+      if (persons === 0) {
+        // An empty export is a broken export far more often than a county with nobody in need.
+        throw new ListLoadError('the new list has no people in it; the current list stays in service')
+      }
+      const version = meta.version ?? `${meta.source}-${gen}`
+      this.db.transaction(() => {
+        const previous = (this.stateStmt.get() as StateRow).active_gen
+        this.db.prepare(`UPDATE list_state SET active_gen = ?, version = ?, source = ?, demo = ?, region = ?, seq = ?,
+          person_count = ?, identity_count = ?, loaded_at = ?, data_as_of = ? WHERE id = 1`)
+          .run(gen, version, meta.source, meta.demo === true ? 1 : 0, meta.region ?? null, meta.seq ?? null,
+            persons, identities, new Date().toISOString(), meta.data_as_of ?? null)
+        this.db.prepare("UPDATE list_generation SET state = 'active', rows = ? WHERE gen = ?").run(identities, gen)
+        if (previous !== null) this.db.prepare("UPDATE list_generation SET state = 'retired' WHERE gen = ?").run(previous)
+      }).immediate()
+      return { gen, version, persons, identities }
+    } catch (err) {
+      this.db.prepare("UPDATE list_generation SET state = 'retired' WHERE gen = ? AND state = 'loading'").run(gen)
+      throw err
+    } finally {
+      this.loadingHere.delete(gen)
+      await this.purgeRetired()
+    }
+  }
+
+  /**
+   * Deletes the rows of every generation that is not serving: retired lists and loads a crash
+   * abandoned. Chunked, so a start or a load never blocks lookups for long. A load still running
+   * (in this process or in a `fangpin import` beside the server) is left alone.
+   */
+  async purgeRetired (): Promise<number> {
+    const gens = this.db.prepare(`SELECT gen, state, pid FROM list_generation
+      WHERE gen != (SELECT COALESCE(active_gen, -1) FROM list_state WHERE id = 1)`).all() as Array<{ gen: number, state: string, pid: number | null }>
+    const del = this.db.prepare('DELETE FROM list_identity WHERE gen = ? AND person_key IN (SELECT person_key FROM list_identity WHERE gen = ? LIMIT ?)')
+    let removed = 0
+    for (const g of gens) {
+      if (g.state === 'loading' && (this.loadingHere.has(g.gen) || (g.pid !== null && g.pid !== process.pid && processAlive(g.pid)))) continue
+      for (;;) {
+        const n = del.run(g.gen, g.gen, CHUNK).changes
+        removed += n
+        if (n === 0) break
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      this.db.prepare('DELETE FROM list_generation WHERE gen = ?').run(g.gen)
+    }
+    return removed
+  }
+}
+
+function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function toState (row: StateRow): ListState {
+  return { ...row, demo: row.demo === 1 }
+}

@@ -1,0 +1,48 @@
+// Everything one data directory holds, opened together: the database, the subject key that
+// hashes ID numbers, and the repositories over them.
+import { openDatabase, type DB } from './db.ts'
+import { loadOrCreateSubjectKey, keyFingerprint, SubjectKeyError } from '../identity/subject-key.ts'
+import { ListRepository } from './list.ts'
+import { AdmissionRepository } from './admissions.ts'
+import { AuditRepository } from './audit.ts'
+import { TokenRepository } from './tokens.ts'
+
+export interface Store {
+  dataDir: string
+  db: DB
+  subjectKey: Buffer
+  list: ListRepository
+  admissions: AdmissionRepository
+  audit: AuditRepository
+  tokens: TokenRepository
+  close: () => void
+}
+
+export function openStore (dataDir: string): Store {
+  const db = openDatabase(dataDir)
+  try {
+    const subjectKey = loadOrCreateSubjectKey(dataDir)
+    // A database hashed with one key and read with another would answer "not on the list" for
+    // everybody: refuse instead.
+    const fp = keyFingerprint(subjectKey)
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'subject_key_fingerprint'").get() as { value: string } | undefined
+    if (row === undefined) {
+      db.prepare("INSERT INTO meta (key, value) VALUES ('subject_key_fingerprint', ?)").run(fp)
+    } else if (row.value !== fp) {
+      throw new SubjectKeyError(`${dataDir}/subject.key is not the key this database was written with: restore the original key file (or start with an empty data directory)`)
+    }
+    return {
+      dataDir,
+      db,
+      subjectKey,
+      list: new ListRepository(db, subjectKey),
+      admissions: new AdmissionRepository(db),
+      audit: new AuditRepository(db),
+      tokens: new TokenRepository(db),
+      close: () => { if (db.open) db.close() }
+    }
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}

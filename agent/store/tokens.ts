@@ -1,0 +1,77 @@
+// Bearer tokens for HIS callers and administrators. A token is fp_<id>_<secret>: the id finds the
+// row, the secret is checked against its SHA-256 in constant time, and only the hash is stored.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { DB } from './db.ts'
+
+export type TokenRole = 'his' | 'admin'
+
+export interface TokenInfo {
+  id: string
+  name: string
+  role: TokenRole
+  created_at: string
+  revoked_at: string | null
+  last_used_at: string | null
+}
+
+const TOKEN = /^fp_([a-z0-9]{12})_([A-Za-z0-9_-]{20,64})$/
+
+function hashSecret (secret: string): Buffer {
+  return createHash('sha256').update(secret).digest()
+}
+
+export class TokenRepository {
+  private readonly byId
+  private readonly touchStmt
+  private readonly lastTouch = new Map<string, number>()
+
+  constructor (private readonly db: DB) {
+    this.byId = db.prepare('SELECT id, name, role, secret_hash, revoked_at FROM api_token WHERE id = ?')
+    this.touchStmt = db.prepare('UPDATE api_token SET last_used_at = ? WHERE id = ?')
+  }
+
+  /** Creates a token and returns it in full: the only time it exists outside the caller's hands. */
+  create (name: string, role: TokenRole = 'his', fixed?: string): { token: string, info: TokenInfo } {
+    let id: string
+    let secret: string
+    if (fixed !== undefined) {
+      const m = TOKEN.exec(fixed)
+      if (m === null) throw new Error('a fixed token must look like fp_<12 [a-z0-9]>_<20–64 base64url>')
+      id = m[1]; secret = m[2]
+    } else {
+      id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12).padEnd(12, '0')
+      secret = randomBytes(32).toString('base64url')
+    }
+    const created = new Date().toISOString()
+    this.db.prepare('INSERT INTO api_token (id, name, role, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(id, name, role, hashSecret(secret), created)
+    return { token: `fp_${id}_${secret}`, info: { id, name, role, created_at: created, revoked_at: null, last_used_at: null } }
+  }
+
+  /** The caller behind a presented token, or null. Unknown ids still cost a hash, so timing tells nothing. */
+  verify (presented: string): { id: string, name: string, role: TokenRole } | null {
+    const m = TOKEN.exec(presented)
+    const row = m === null ? undefined : this.byId.get(m[1]) as { id: string, name: string, role: TokenRole, secret_hash: Buffer, revoked_at: string | null } | undefined
+    const given = hashSecret(m === null ? presented : m[2])
+    const expected = row?.secret_hash ?? Buffer.alloc(32)
+    const same = timingSafeEqual(given, expected)
+    if (row === undefined || !same || row.revoked_at !== null) return null
+    const now = Date.now()
+    // last_used_at is for operators ("is this HIS still calling?"); once a minute is precise enough
+    // and keeps a write off every request.
+    if ((this.lastTouch.get(row.id) ?? 0) < now - 60_000) {
+      this.lastTouch.set(row.id, now)
+      this.touchStmt.run(new Date(now).toISOString(), row.id)
+    }
+    return { id: row.id, name: row.name, role: row.role }
+  }
+
+  list (): TokenInfo[] {
+    return this.db.prepare('SELECT id, name, role, created_at, revoked_at, last_used_at FROM api_token ORDER BY created_at').all() as TokenInfo[]
+  }
+
+  revoke (idOrName: string): number {
+    return this.db.prepare('UPDATE api_token SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL')
+      .run(new Date().toISOString(), idOrName, idOrName).changes
+  }
+}

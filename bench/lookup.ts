@@ -1,0 +1,102 @@
+// npm run bench:lookup — admission lookups with 1,000,000 people loaded, against a bare Fastify
+// route in the same run. Goal (DESIGN.md Targets): ratio >= 0.80, lookup p99 <= 10 ms at 50 connections.
+import autocannon from 'autocannon'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir, cpus, totalmem } from 'node:os'
+import { join, resolve } from 'node:path'
+import { openStore } from '../agent/store/store.ts'
+import { checkCharacter } from '../agent/identity/certno.ts'
+import type { LoadRecord } from '../agent/store/list.ts'
+
+const ROOT = resolve(import.meta.dirname, '..')
+const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1_000_000)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const CONNECTIONS = 50
+const CATEGORIES = ['extreme_poverty', 'minimum_living', 'out_of_poverty', 'unstable_out_of_poverty', 'marginal_at_risk', 'near_minimum_living']
+
+function certnoOf (n: number): string {
+  // distinct valid numbers: 6 address digits vary with n, birth dates cycle over real days
+  const addr = 450000 + (n % 1000)
+  const day = 1 + (Math.floor(n / 1000) % 28)
+  const month = 1 + (Math.floor(n / 28000) % 12)
+  const year = 1940 + (Math.floor(n / 336000) % 60)
+  const first17 = `${addr}${year}${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}${String(Math.floor(n / 20_160_000) % 1000).padStart(3, '0')}`
+  return first17 + checkCharacter(first17)
+}
+
+function * people (n: number): Generator<LoadRecord> {
+  for (let i = 0; i < n; i++) {
+    const identities = [{ category: CATEGORIES[i % CATEGORIES.length], begntime: '2020-01-01 00:00:00', endtime: i % 7 === 0 ? '2025-12-31 23:59:59' : null, source: '民政' }]
+    if (i % 5 === 0) identities.push({ category: 'out_of_poverty', begntime: '2016-12-31 00:00:00', endtime: null, source: '乡村振兴' })
+    yield { op: 'upsert', certno: certnoOf(i), psn_cert_type: '01', psn_name: '测试人员', identities }
+  }
+}
+
+function start (args: string[], env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
+  return new Promise((resolveStart, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    const onData = (d: Buffer): void => {
+      out += d.toString()
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out)
+      if (m !== null) resolveStart({ child, url: m[1] })
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
+  })
+}
+
+async function load (url: string, token: string | null, label: string): Promise<autocannon.Result> {
+  let n = 0
+  const result = await autocannon({
+    url: url + '/v1/admissions',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+    requests: [{
+      setupRequest (req) {
+        n++
+        // 9 in 10 look up someone on the list, 1 in 10 someone who is not
+        const who = n % 10 === 0 ? certnoOf(PEOPLE + (n % 100_000)) : certnoOf((n * 7919) % PEOPLE)
+        return { ...req, body: JSON.stringify({ mdtrt_id: `${label}-${process.pid}-${n}`, certno: who, psn_name: '测试', begntime: '2026-11-20 09:30:00', med_type: '21', diseinfo: [{ diag_code: 'I63.900', diag_name: '脑梗死', maindiag_flag: '1' }] }) }
+      }
+    }]
+  })
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${label}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+  return result
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'fangpin-bench-'))
+const children: ChildProcess[] = []
+try {
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
+  const store = openStore(dir)
+  const t0 = performance.now()
+  await store.list.replace(people(PEOPLE), { source: 'import', label: 'bench', version: 'bench' })
+  const loadSeconds = (performance.now() - t0) / 1000
+  const token = store.tokens.create('bench', 'his').token
+  store.close()
+  console.log(`loaded ${PEOPLE} people in ${loadSeconds.toFixed(1)} s`)
+
+  const agent = await start(['agent/cli.ts', 'serve'], { FANGPIN_DATA_DIR: dir, FANGPIN_PORT: '0', FANGPIN_LOG_LEVEL: 'warn' })
+  children.push(agent.child)
+  const bare = await start(['bench/bare-server.ts'], {})
+  children.push(bare.child)
+  // warm both up (JIT, page cache) before measuring
+  await autocannon({ url: bare.url + '/v1/admissions', connections: 10, duration: 2, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+  await load(agent.url, token, 'warmup')
+
+  const bareResult = await load(bare.url, null, 'bare')
+  const agentResult = await load(agent.url, token, 'agent')
+  const ratio = agentResult.requests.average / bareResult.requests.average
+  console.log(`bare Fastify route:   ${bareResult.requests.average.toFixed(0)} req/s, p99 ${bareResult.latency.p99} ms`)
+  console.log(`POST /v1/admissions:  ${agentResult.requests.average.toFixed(0)} req/s, p99 ${agentResult.latency.p99} ms, p50 ${agentResult.latency.p50} ms`)
+  console.log(`ratio agent/bare:     ${ratio.toFixed(2)} (goal >= 0.80)`)
+  console.log(`lookup p99:           ${agentResult.latency.p99} ms (goal <= 10 ms)`)
+} finally {
+  for (const c of children) c.kill('SIGKILL')
+  rmSync(dir, { recursive: true, force: true })
+}

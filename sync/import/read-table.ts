@@ -1,0 +1,631 @@
+// Reading the lists counties actually exchange: Excel workbooks and CSV files exported from
+// 民政 / 乡村振兴 / 医保 systems or typed by hand. Both become rows of cells here, and one row
+// processor turns rows into records, so an xlsx and the same list saved as CSV read the same.
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import ExcelJS from 'exceljs'
+import { parse as parseCsv } from 'csv-parse'
+import iconv from 'iconv-lite'
+import { parseLocalTime } from '../../agent/rules/local-time.ts'
+import { FIELD_LABELS, findHeader, missingColumnReason, REQUIRED_FIELDS } from './columns.ts'
+import type { ColumnMap, HeaderCandidate, ListField } from './columns.ts'
+import {
+  addIdentities, checkCertno, ListFileError, normaliseCertType, normaliseName, recordKey,
+  resolveCategories, toHalfWidth, unknownCategoryReason
+} from './list-record.ts'
+import type { IdentityRecord, ListRecord, ReadOptions, ReadResult, RowProblem } from './list-record.ts'
+
+/** A cell as the row processor sees it: exceljs's rich text, formulas and hyperlinks already reduced. */
+export type Cell = string | number | Date | null
+
+export interface TableRow {
+  /** the row number the user sees: Excel row, or the CSV line the record starts on */
+  row: number
+  cells: Cell[]
+}
+
+interface Sheet {
+  name: string
+  /** last row number, for progress; undefined when the reader cannot know it in advance */
+  total?: number
+  /** workbook uses the 1904 date system (old Mac Excel): plain-number dates count from 1904 */
+  date1904: boolean
+  rows: AsyncIterable<TableRow>
+}
+
+/** Workbooks above this size are streamed: the normal reader keeps the whole workbook model in memory. */
+export const STREAM_XLSX_ABOVE_BYTES = 5 * 1024 * 1024
+
+const PROGRESS_EVERY = 1000
+const HEADER_SEARCH_ROWS = 10
+
+// ---------------------------------------------------------------------------------------------
+// Cells
+
+/** Reduces an exceljs value to a Cell: formulas to their cached result, rich text to its text. */
+export function toCell (v: unknown): Cell {
+  if (v === null || v === undefined) return null
+  if (typeof v === 'string' || typeof v === 'number') return v
+  if (v instanceof Date) return v
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>
+    if (Array.isArray(o.richText)) return (o.richText as Array<{ text?: string }>).map((p) => p.text ?? '').join('')
+    // A formula cell carries the result Excel computed when it last saved the file; a workbook
+    // written by a program without a calculation engine may have none.
+    if ('formula' in o || 'sharedFormula' in o) return toCell(o.result)
+    if ('hyperlink' in o) return toCell(o.text)
+    if (typeof o.error === 'string') return o.error
+    if ('text' in o) return toCell(o.text)
+  }
+  return String(v)
+}
+
+function pad (n: number, w = 2): string {
+  return String(n).padStart(w, '0')
+}
+
+function utcText (d: Date): string {
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+}
+
+/** The text of a cell for names, categories, sources and messages. */
+export function cellText (c: Cell): string {
+  if (c === null) return ''
+  // trim() also removes the full-width space U+3000 and a stray BOM.
+  if (typeof c === 'string') return c.trim()
+  if (typeof c === 'number') return Number.isInteger(c) && Math.abs(c) < 1e21 ? c.toFixed(0) : String(c)
+  if (Number.isNaN(c.getTime())) return ''
+  const t = utcText(c)
+  return t.endsWith(' 00:00:00') ? t.slice(0, 10) : t
+}
+
+function isBlank (c: Cell): boolean {
+  if (c === null) return true
+  if (typeof c === 'string') return c === '' || c.trim() === ''
+  return cellText(c) === ''
+}
+
+const DAY_MS = 86_400_000
+
+/**
+ * An Excel serial date (days since 1900-01-00, with Lotus's phantom 1900-02-29 as serial 60)
+ * as local text. Serial 60 names a day that never existed and is refused.
+ */
+export function serialToLocal (serial: number, date1904 = false): { text: string, hasTime: boolean } | null {
+  if (!Number.isFinite(serial) || serial < (date1904 ? 0 : 1) || serial >= 2958466) return null
+  let days = Math.floor(serial)
+  let secs = Math.round((serial - days) * 86400)
+  if (secs >= 86400) { days += 1; secs -= 86400 }
+  let ms: number
+  if (date1904) ms = Date.UTC(1904, 0, 1) + days * DAY_MS
+  else if (days === 60) return null
+  else ms = Date.UTC(1899, 11, days < 60 ? 31 : 30) + days * DAY_MS
+  return { text: utcText(new Date(ms + secs * 1000)), hasTime: secs !== 0 }
+}
+
+export type TimeCell = { ok: true, value: string | null } | { ok: false, reason: string }
+
+const BAD_TIME = '无法识别的时间，可写作2026-03-01、2026/3/1、2026年3月1日或20260301'
+// An identity that started before 1950 is a typo or a number that was never a date (a year
+// typed alone, 2026, is serial 2026 = 1905-07-18); catching it here beats a silent wrong window.
+const EARLIEST_YEAR = 1950
+const LATEST_YEAR = 2099
+
+function plausible (local: string): TimeCell {
+  const y = Number(local.slice(0, 4))
+  if (y < EARLIEST_YEAR || y > LATEST_YEAR) return { ok: false, reason: `时间不合理（${local.slice(0, 10)}），请检查是否填错` }
+  return { ok: true, value: local }
+}
+
+function endOfDay (local: string, hasTime: boolean, end: boolean): string {
+  return end && !hasTime ? local.slice(0, 10) + ' 23:59:59' : local
+}
+
+/**
+ * A time cell as local 'YYYY-MM-DD HH:mm:ss'. A date without a time of day is the start of the
+ * day, or its last second for an end (`end`), as parseLocalTime does for text.
+ * exceljs gives date-formatted cells as Dates at UTC midnight of the calendar date Excel shows;
+ * they are read in UTC, since shifting them into the local zone would move every date by a day
+ * west of Greenwich and hide nothing east of it.
+ */
+export function cellTime (c: Cell, opts: { end: boolean, date1904?: boolean, tz?: string }): TimeCell {
+  if (c === null) return { ok: true, value: null }
+  if (c instanceof Date) {
+    if (Number.isNaN(c.getTime())) return { ok: false, reason: BAD_TIME }
+    const d = new Date(Math.round(c.getTime() / 1000) * 1000)
+    const text = utcText(d)
+    return plausible(endOfDay(text, !text.endsWith(' 00:00:00'), opts.end))
+  }
+  if (typeof c === 'number') {
+    // 20260301 typed into a General-format cell is a number too, and far beyond any serial in use.
+    if (Number.isInteger(c) && c >= 19000101 && c <= 29991231) return fromText(String(c), opts)
+    const s = serialToLocal(c, opts.date1904)
+    if (s === null) return { ok: false, reason: BAD_TIME }
+    return plausible(endOfDay(s.text, s.hasTime, opts.end))
+  }
+  const t = toHalfWidth(c).trim()
+  if (t === '') return { ok: true, value: null }
+  // CSV saved from a sheet whose date column was General shows the serial as text.
+  if (/^\d{1,5}(\.\d+)?$/.test(t)) {
+    const s = serialToLocal(Number(t), opts.date1904)
+    if (s === null) return { ok: false, reason: BAD_TIME }
+    return plausible(endOfDay(s.text, s.hasTime, opts.end))
+  }
+  return fromText(t, opts)
+}
+
+function fromText (t: string, opts: { end: boolean, tz?: string }): TimeCell {
+  const local = parseLocalTime(t, { endOfDay: opts.end, tz: opts.tz })
+  if (local === null) return { ok: false, reason: BAD_TIME }
+  return plausible(local)
+}
+
+// Words counties put in the end column of an identity that has not ended.
+const NO_END = new Set(['长期', '长期有效', '至今', '无', '永久', '-', '--', '—', '——', '/', '／', '\\'])
+
+const LOST_PRECISION = '证件号码被Excel存成数字，已丢失精度，请将该列设为文本'
+
+/**
+ * The ID number text of a cell. Excel stores a number typed into a General cell as a double,
+ * which keeps 15 significant digits: an 18-digit ID comes back with its last digits zeroed
+ * (450203199001011234 → 450203199001011200), and a CSV saved from such a sheet says 4.50203E+17.
+ * Neither can be repaired, so both are refused outright rather than failing the check digit
+ * by luck. Exports that force text write ="450203…" or a leading apostrophe; those are unwrapped.
+ */
+function certnoText (c: Cell): { text: string } | { lost: true } {
+  if (typeof c === 'number') {
+    if (Math.abs(c) >= 1e15) return { lost: true }
+    return { text: cellText(c) }
+  }
+  let t = cellText(c)
+  const wrapped = /^="(.*)"$/.exec(t)
+  if (wrapped !== null) t = wrapped[1]
+  t = t.replace(/^['\t]+/, '')
+  if (/^\d(\.\d+)?E\+?\d+$/i.test(t.trim())) return { lost: true }
+  return { text: t }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows to records
+
+function sameCertText (a: Cell, b: Cell): boolean {
+  return cellText(a).replace(/\s/g, '').toUpperCase() === cellText(b).replace(/\s/g, '').toUpperCase()
+}
+
+class RowProcessor {
+  readonly records = new Map<string, ListRecord>()
+  private readonly firstRow = new Map<string, number>()
+  readonly problems: RowProblem[] = []
+  rows = 0
+  goodRows = 0
+  badRows = 0
+  private prev: { name: Cell, certno: Cell, type: Cell } | null = null
+  private readonly indexes: number[]
+  private readonly idx: Record<ListField, number>
+  // A list repeats a handful of category texts and dates over thousands of rows; resolving
+  // each distinct text once keeps a 200,000-row file within a few seconds.
+  private readonly categoryCache = new Map<string, ReturnType<typeof resolveCategories>>()
+  private readonly timeCache = new Map<string, TimeCell>()
+  private readonly today = new Date()
+
+  constructor (private readonly map: ColumnMap, private readonly opts: ReadOptions, private readonly date1904: boolean) {
+    this.indexes = Object.values(map).map((ref) => ref.index)
+    const at = (f: ListField): number => map[f]?.index ?? -1
+    this.idx = {
+      psn_name: at('psn_name'), certno: at('certno'), psn_cert_type: at('psn_cert_type'), category: at('category'),
+      begntime: at('begntime'), endtime: at('endtime'), source: at('source')
+    }
+  }
+
+  private col (field: ListField): string {
+    return this.map[field]?.header ?? field
+  }
+
+  private addProblem (list: RowProblem[], row: number, field: ListField, reason: string, value?: Cell | string): void {
+    const v = value === undefined || value === null ? '' : typeof value === 'string' ? value : cellText(value)
+    list.push(v === '' ? { row, column: this.col(field), reason } : { row, column: this.col(field), value: v, reason })
+  }
+
+  private time (c: Cell, end: boolean): TimeCell {
+    if (typeof c !== 'string') return cellTime(c, { end, date1904: this.date1904, tz: this.opts.tz })
+    const key = end ? 'E' + c : 'B' + c
+    let t = this.timeCache.get(key)
+    if (t === undefined) {
+      t = cellTime(c, { end, date1904: this.date1904, tz: this.opts.tz })
+      if (this.timeCache.size >= 10_000) this.timeCache.clear()
+      this.timeCache.set(key, t)
+    }
+    return t
+  }
+
+  process (r: TableRow): void {
+    const cells = r.cells
+    const idx = this.idx
+    const get = (i: number): Cell => i < 0 ? null : cells[i] ?? null
+    // A row whose recognised columns are all empty is a spacer, or a footer such as 合计 in the
+    // 序号 column: skipped without a word, and it ends any "same as above" run.
+    if (this.indexes.every((i) => isBlank(cells[i] ?? null))) {
+      this.prev = null
+      return
+    }
+    this.rows++
+
+    let name = get(idx.psn_name)
+    let certCell = get(idx.certno)
+    let typeCell = get(idx.psn_cert_type)
+    const categoryCell = get(idx.category)
+    // "Same as above": a person with several identities is written on several rows with the
+    // name and ID number merged vertically. exceljs's normal reader copies the merged value to
+    // every row, but the streaming reader and any CSV saved from the sheet leave the lower rows
+    // blank. A blank name or ID number therefore continues the row above — only when the row
+    // has a category (it is an identity line, not a stray note) and whatever it does give
+    // agrees with the row above, so a different person with a missing ID number is reported
+    // as missing instead of being folded into the previous person.
+    const prev = this.prev
+    const nameBlank = isBlank(name)
+    const certBlank = isBlank(certCell)
+    if (prev !== null && (nameBlank || certBlank) && !isBlank(categoryCell)) {
+      if (certBlank && (nameBlank || normaliseName(cellText(name)) === normaliseName(cellText(prev.name)))) {
+        certCell = prev.certno
+        if (isBlank(typeCell)) typeCell = prev.type
+      }
+      if (nameBlank && (certBlank || sameCertText(certCell, prev.certno))) name = prev.name
+    }
+    this.prev = { name, certno: certCell, type: typeCell }
+
+    const problems: RowProblem[] = []
+    const row = r.row
+
+    const certType = normaliseCertType(cellText(typeCell))
+    let certno: string | undefined
+    const ct = certnoText(certCell)
+    if ('lost' in ct) {
+      this.addProblem(problems, row, 'certno', LOST_PRECISION, certCell)
+    } else {
+      const checked = checkCertno(certType, ct.text, this.today)
+      if (checked.ok) certno = checked.certno
+      else this.addProblem(problems, row, 'certno', checked.reason, ct.text)
+    }
+
+    const psnName = normaliseName(cellText(name))
+
+    const profile = this.opts.profile
+    const categoryText = cellText(categoryCell)
+    let resolved = this.categoryCache.get(categoryText)
+    if (resolved === undefined) {
+      resolved = resolveCategories(profile, categoryText)
+      if (this.categoryCache.size < 10_000) this.categoryCache.set(categoryText, resolved)
+    }
+    const { found, unknown } = resolved
+    if (categoryText === '') this.addProblem(problems, row, 'category', '缺少人员类别')
+    for (const u of unknown) this.addProblem(problems, row, 'category', unknownCategoryReason(profile, u), categoryText)
+
+    const beginCell = get(idx.begntime)
+    const begin = this.time(beginCell, false)
+    if (!begin.ok) this.addProblem(problems, row, 'begntime', begin.reason, beginCell)
+    else if (begin.value === null) this.addProblem(problems, row, 'begntime', '缺少身份生效时间')
+
+    const endCell = get(idx.endtime)
+    const end: TimeCell = typeof endCell === 'string' && NO_END.has(endCell.trim())
+      ? { ok: true, value: null }
+      : this.time(endCell, true)
+    if (!end.ok) this.addProblem(problems, row, 'endtime', end.reason, endCell)
+    else if (begin.ok && begin.value !== null && end.value !== null && end.value < begin.value) {
+      this.addProblem(problems, row, 'endtime', `身份终止时间早于生效时间（${begin.value.slice(0, 10)}）`, endCell)
+    }
+
+    const key = certno === undefined ? undefined : recordKey(certType, certno)
+    const existing = key === undefined ? undefined : this.records.get(key)
+    if (existing !== undefined && key !== undefined && existing.psn_name !== null && psnName !== null && existing.psn_name !== psnName) {
+      this.addProblem(problems, row, idx.psn_name < 0 ? 'certno' : 'psn_name', `证件号码与第${this.firstRow.get(key) ?? '?'}行相同但姓名不同`, psnName)
+    }
+
+    if (problems.length > 0 || certno === undefined || key === undefined || !begin.ok || begin.value === null || !end.ok) {
+      this.badRows++
+      for (const p of problems) this.problems.push(p)
+      return
+    }
+    this.goodRows++
+    const sourceText = cellText(get(idx.source))
+    const source = sourceText === '' ? null : sourceText
+    const identities: IdentityRecord[] = found.map((c) => ({ category: c.id, begntime: begin.value as string, endtime: end.value, source }))
+    if (existing === undefined) {
+      const rec: ListRecord = { op: 'upsert', certno, psn_cert_type: certType, psn_name: psnName, identities: [] }
+      addIdentities(rec, identities)
+      this.records.set(key, rec)
+      this.firstRow.set(key, row)
+    } else {
+      if (existing.psn_name === null) existing.psn_name = psnName
+      addIdentities(existing, identities)
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sheets
+
+function rowTexts (r: TableRow): string[] {
+  return r.cells.map(cellText)
+}
+
+function emptyRow (r: TableRow): boolean {
+  return r.cells.every(isBlank)
+}
+
+/**
+ * Reads the rows of the sheets in order and turns the first sheet with a recognisable header
+ * into records. Other sheets are still read to the end — the streaming reader cannot skip a
+ * sheet — and one that also looks like a list is reported, because importing half of a
+ * workbook split by township without a word would leave people out.
+ */
+async function readSheets (format: 'xlsx' | 'csv', sheets: AsyncIterable<Sheet>, opts: ReadOptions): Promise<ReadResult> {
+  const problems: RowProblem[] = []
+  let processor: RowProcessor | undefined
+  let headerFailed = false
+  let firstGuess: { guess?: HeaderCandidate, rows: TableRow[] } | undefined
+  const otherLists: string[] = []
+
+  for await (const sheet of sheets) {
+    const it = sheet.rows[Symbol.asyncIterator]()
+    const head: TableRow[] = []
+    let lastRow = 0
+    let done = false
+    while (head.length < HEADER_SEARCH_ROWS) {
+      const n = await it.next()
+      if (n.done === true) { done = true; break }
+      lastRow = n.value.row
+      if (!emptyRow(n.value)) head.push(n.value)
+    }
+    const drain = async (): Promise<void> => {
+      while (!done) {
+        const n = await it.next()
+        if (n.done === true) done = true
+      }
+    }
+    if (processor !== undefined || headerFailed) {
+      if (findHeader(head.map(rowTexts)).header !== undefined) otherLists.push(sheet.name)
+      await drain()
+      continue
+    }
+    const found = findHeader(head.map(rowTexts))
+    if (found.header === undefined) {
+      firstGuess ??= { guess: found.bestGuess, rows: head }
+      await drain()
+      continue
+    }
+    const headerRow = head[found.header.at].row
+    const missing = REQUIRED_FIELDS.filter((f) => found.header?.map[f] === undefined)
+    if (missing.length > 0) {
+      for (const f of missing) problems.push({ row: headerRow, column: FIELD_LABELS[f], reason: missingColumnReason(f) })
+      headerFailed = true
+      await drain()
+      continue
+    }
+    const p = new RowProcessor(found.header.map, opts, sheet.date1904)
+    processor = p
+    let nextTick = PROGRESS_EVERY
+    const progress = (row: number): void => {
+      if (opts.onProgress !== undefined && row >= nextTick) {
+        nextTick = row + PROGRESS_EVERY
+        opts.onProgress(row, sheet.total)
+      }
+    }
+    for (const r of head.slice(found.header.at + found.header.span)) p.process(r)
+    progress(lastRow)
+    while (!done) {
+      const n = await it.next()
+      if (n.done === true) { done = true; break }
+      lastRow = n.value.row
+      p.process(n.value)
+      progress(lastRow)
+    }
+    opts.onProgress?.(lastRow, sheet.total ?? lastRow)
+  }
+
+  if (processor === undefined) {
+    if (!headerFailed) {
+      const guess = firstGuess?.guess
+      const row = guess === undefined || firstGuess === undefined ? 0 : firstGuess.rows[guess.at].row
+      for (const f of REQUIRED_FIELDS) {
+        if (guess?.map[f] === undefined) problems.push({ row, column: FIELD_LABELS[f], reason: missingColumnReason(f) })
+      }
+    }
+    return { format, records: [], problems, rows: 0, goodRows: 0, badRows: 0 }
+  }
+  for (const name of otherLists) {
+    problems.push({ row: 0, column: '工作表', value: name, reason: `工作簿中另有名单工作表「${name}」未读取：每次只读取第一个含表头的工作表，请合并后再导入或分开导入` })
+  }
+  return {
+    format,
+    records: [...processor.records.values()],
+    problems: [...processor.problems, ...problems],
+    rows: processor.rows,
+    goodRows: processor.goodRows,
+    badRows: processor.badRows
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// xlsx
+
+async function * xlsxSheetsInMemory (file: string): AsyncGenerator<Sheet> {
+  const wb = new ExcelJS.Workbook()
+  try {
+    await wb.xlsx.readFile(file)
+  } catch (err) {
+    throw new ListFileError(`无法读取Excel文件：${(err as Error).message}`)
+  }
+  const date1904 = (wb.properties as { date1904?: boolean } | undefined)?.date1904 === true
+  for (const ws of wb.worksheets) {
+    const total = ws.rowCount
+    yield {
+      name: ws.name,
+      total,
+      date1904,
+      rows: (async function * () {
+        for (let r = 1; r <= total; r++) {
+          const row = ws.findRow(r)
+          if (row === undefined) continue
+          const cells: Cell[] = []
+          // getCell on a merged cell returns the merge's master value: a name merged down
+          // over a person's identity rows reaches each of them.
+          for (let c = 1; c <= row.cellCount; c++) cells.push(toCell(row.getCell(c).value))
+          yield { row: r, cells }
+        }
+      })()
+    }
+  }
+}
+
+async function * xlsxSheetsStreaming (file: string): AsyncGenerator<Sheet> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+    worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', entries: 'ignore',
+    // styles are needed to tell a date cell from a number
+    styles: 'cache'
+  })
+  try {
+    for await (const ws of reader) {
+      const name = (ws as unknown as { name?: string }).name ?? ''
+      yield {
+        name,
+        date1904: false,
+        rows: (async function * () {
+          for await (const row of ws) {
+            const values = row.values as unknown[]
+            const cells: Cell[] = []
+            for (let c = 1; c < values.length; c++) cells.push(toCell(values[c]))
+            yield { row: row.number, cells }
+          }
+        })()
+      }
+    }
+  } catch (err) {
+    if (err instanceof ListFileError) throw err
+    throw new ListFileError(`无法读取Excel文件：${(err as Error).message}`)
+  }
+}
+
+/** `stream` forces one reader or the other; by default the size decides. */
+export async function readXlsx (file: string, opts: ReadOptions, stream?: boolean): Promise<ReadResult> {
+  const useStream = stream ?? (await stat(file)).size > STREAM_XLSX_ABOVE_BYTES
+  const sheets = useStream ? xlsxSheetsStreaming(file) : xlsxSheetsInMemory(file)
+  return await readSheets('xlsx', sheets, opts)
+}
+
+// ---------------------------------------------------------------------------------------------
+// csv
+
+const SAMPLE_BYTES = 64 * 1024
+
+interface CsvScan { encoding: 'utf8' | 'gb18030', lines: number, sample: Buffer }
+
+/**
+ * One pass over the bytes: is it all valid UTF-8, and how many lines. Excel on Chinese Windows
+ * saves "CSV" in GBK (GB18030 is its superset), WPS and web systems in UTF-8 with or without
+ * a BOM; a GBK file is never valid UTF-8 once it has a Chinese character in it, so strict UTF-8
+ * decoding of the whole file decides. Checking only the first kilobytes would misread a file
+ * whose first Chinese character comes late.
+ */
+async function scanCsv (file: string): Promise<CsvScan> {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  let valid = true
+  let lines = 0
+  let last = -1
+  const sampleParts: Buffer[] = []
+  let sampled = 0
+  for await (const chunk of createReadStream(file)) {
+    const buf = chunk as Buffer
+    if (sampled < SAMPLE_BYTES) {
+      sampleParts.push(buf.subarray(0, SAMPLE_BYTES - sampled))
+      sampled += Math.min(buf.length, SAMPLE_BYTES - sampled)
+    }
+    if (valid) {
+      try { decoder.decode(buf, { stream: true }) } catch { valid = false }
+    }
+    let i = buf.indexOf(10)
+    while (i >= 0) { lines++; i = buf.indexOf(10, i + 1) }
+    if (buf.length > 0) last = buf[buf.length - 1]
+  }
+  if (valid) {
+    try { decoder.decode() } catch { valid = false }
+  }
+  if (last !== -1 && last !== 10) lines++
+  return { encoding: valid ? 'utf8' : 'gb18030', lines, sample: Buffer.concat(sampleParts) }
+}
+
+/** Splits a line on a delimiter, honouring double quotes; only for guessing the delimiter. */
+function splitLine (line: string, delimiter: string): string[] {
+  const out: string[] = []
+  let cur = ''
+  let quoted = false
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]
+    if (ch === '"') {
+      if (quoted && line[i + 1] === '"') { cur += '"'; i++ } else quoted = !quoted
+    } else if (ch === delimiter && !quoted) {
+      out.push(cur); cur = ''
+    } else cur += ch
+  }
+  out.push(cur)
+  return out
+}
+
+/**
+ * Comma, unless the header found by splitting on commas is not there and splitting on tabs
+ * (a "CSV" pasted out of Excel, or a .txt export) or semicolons (European-locale Excel)
+ * finds it.
+ */
+export function guessDelimiter (sampleText: string): ',' | '\t' | ';' {
+  const lines = sampleText.split(/\r\n|\n|\r/).filter((l) => l.trim() !== '').slice(0, HEADER_SEARCH_ROWS)
+  for (const d of [',', '\t', ';'] as const) {
+    if (findHeader(lines.map((l) => splitLine(l, d))).header !== undefined) return d
+  }
+  return ','
+}
+
+function lineBreaks (s: string): number {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i)
+    if (ch === 10) n++
+    else if (ch === 13 && s.charCodeAt(i + 1) !== 10) n++
+  }
+  return n
+}
+
+async function * csvRows (file: string, encoding: CsvScan['encoding'], delimiter: string): AsyncGenerator<TableRow> {
+  const parser = createReadStream(file)
+    .pipe(iconv.decodeStream(encoding))
+    .pipe(parseCsv({
+      delimiter,
+      // A file edited on Windows and appended to on a server mixes CRLF and LF.
+      record_delimiter: ['\r\n', '\n'],
+      relax_column_count: true,
+      // Hand-typed names contain stray quotes (张"三) that strict RFC 4180 would refuse.
+      relax_quotes: true,
+      skip_empty_lines: false,
+      bom: true
+    }))
+  // csv-parse's own line counter drifts on quoted line breaks and mixed line endings, so
+  // line numbers are counted here: a record starts on the line after the previous one ended
+  // and spans one more line per line break inside its (quoted) fields.
+  let line = 1
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      let breaks = 0
+      for (const f of record) if (f.includes('\n') || f.includes('\r')) breaks += lineBreaks(f)
+      yield { row: line, cells: record }
+      line += 1 + breaks
+    }
+  } catch (err) {
+    throw new ListFileError(`CSV文件第${line}行附近格式错误（常见原因：引号未闭合）：${(err as Error).message}`)
+  }
+}
+
+export async function readCsv (file: string, opts: ReadOptions): Promise<ReadResult> {
+  const scan = await scanCsv(file)
+  const delimiter = guessDelimiter(iconv.decode(scan.sample, scan.encoding))
+  const sheet: Sheet = { name: file, total: scan.lines, date1904: false, rows: csvRows(file, scan.encoding, delimiter) }
+  return await readSheets('csv', (async function * () { yield sheet })(), opts)
+}
