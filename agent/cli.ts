@@ -78,6 +78,8 @@ function progressBar (label: string, threshold: number): { update: (done: number
 async function cmdServe (config: Config): Promise<void> {
   profileFrom(config)
   const running = await startServer(config)
+  // Plain line whatever the log level: operators and scripts wait for it.
+  process.stderr.write(`fangpin listening on ${running.address}\n`)
   if (running.store.list.state().demo) {
     process.stderr.write([
       '',

@@ -270,6 +270,15 @@ t.test('a tab-separated export is read with the tab as delimiter', async (t) => 
   t.same(res.records[0].identities.map((i) => i.category), ['extreme_poverty', 'minimum_living'])
 })
 
+t.test("Excel's Unicode-text export, UTF-16 with tabs, reads like the CSV", async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'unicode.txt')
+  writeFileSync(file, iconv.encode(`姓名\t身份证号\t人员类别\t认定时间\r\n张三\t${ZHANG}\t特困人员\t2026-03-01\r\n上官\t${ZHAO}\t低保\t2026-03-01\r\n`, 'utf16le', { addBOM: true }))
+  const res = await readListFile(file, { profile })
+  t.same(res.problems, [])
+  t.same(res.records.map((r) => [r.psn_name, r.certno]), [['张三', ZHANG], ['上官', ZHAO]])
+})
+
 t.test('progress is reported about every thousand rows with the line count as total', async (t) => {
   const dir = tempDir(t)
   const file = join(dir, 'many.csv')

@@ -15,7 +15,7 @@ export default async function admissionRoutes (fastify: FastifyInstance): Promis
       response: { 200: { $ref: 'decision#' }, 201: { $ref: 'decision#' }, ...errors }
     }
   }, async (request, reply) => {
-    const { answer, outcome } = recordAdmission(fastify, request.body, request.caller!)
+    const { answer, outcome } = await recordAdmission(fastify, request.body, request.caller!)
     fastify.metrics.countDecision('admission', answer.treat_first_pay_later)
     reply.header('Fangpin-Replayed', outcome === 'replayed' ? 'true' : 'false')
     return reply.code(outcome === 'created' ? 201 : 200).send(answer)

@@ -12,7 +12,7 @@ export default async function eligibilityRoutes (fastify: FastifyInstance): Prom
       response: { 200: { $ref: 'decision#' }, '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
     }
   }, async (request) => {
-    const decision = checkEligibility(fastify, request.body, request.caller!)
+    const decision = await checkEligibility(fastify, request.body, request.caller!)
     fastify.metrics.countDecision('eligibility', decision.treat_first_pay_later)
     return decision
   })

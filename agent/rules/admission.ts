@@ -39,7 +39,30 @@ function canonical (value: unknown): string {
   return JSON.stringify(value)
 }
 
-export function recordAdmission (app: FastifyInstance, body: AdmissionRequest, caller: Caller): AdmissionOutcome {
+// Requests for the same mdtrt_id in flight at once (an HIS retrying before the first answer) are
+// taken one after the other, so the second sees the first one's stored admission.
+const inFlight = new WeakMap<FastifyInstance, Map<string, Promise<unknown>>>()
+
+export async function recordAdmission (app: FastifyInstance, body: AdmissionRequest, caller: Caller): Promise<AdmissionOutcome> {
+  let running = inFlight.get(app)
+  if (running === undefined) {
+    running = new Map()
+    inFlight.set(app, running)
+  }
+  const previous = running.get(body.mdtrt_id)
+  const mine = (async () => {
+    if (previous !== undefined) await previous.catch(() => undefined)
+    return await admitOnce(app, body, caller)
+  })()
+  running.set(body.mdtrt_id, mine)
+  try {
+    return await mine
+  } finally {
+    if (running.get(body.mdtrt_id) === mine) running.delete(body.mdtrt_id)
+  }
+}
+
+async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: Caller): Promise<AdmissionOutcome> {
   const { store, profile, config } = app
   const certType = body.psn_cert_type
   const certno = normaliseSubject(body.certno, certType)
@@ -64,12 +87,12 @@ export function recordAdmission (app: FastifyInstance, body: AdmissionRequest, c
   const existing = store.admissions.get(body.mdtrt_id)
   if (existing !== undefined) {
     if (!existing.person_key.equals(pk) || existing.psn_cert_type !== certType) {
-      store.audit.write({ client: caller.name, action: 'admission.conflict', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: 'refused' })
+      await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.conflict', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: 'refused' }))
       throw new FangpinConflict(`mdtrt_id ${body.mdtrt_id} is already recorded for another person; a visit id belongs to one patient`)
     }
     if (existing.request_mac === mac) {
       const answer = JSON.parse(existing.response) as AdmissionAnswer
-      store.audit.write({ client: caller.name, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: answer.treat_first_pay_later ? 'granted' : 'not_granted' })
+      await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: answer.treat_first_pay_later ? 'granted' : 'not_granted' }))
       return { answer, outcome: 'replayed' }
     }
     if (existing.status !== 'open') {
@@ -110,7 +133,8 @@ export function recordAdmission (app: FastifyInstance, body: AdmissionRequest, c
     client: caller.name
   }
   const outcome = existing === undefined ? 'created' : 'updated'
-  store.db.transaction(() => {
+  // The answer goes out only once the admission and its audit row are committed.
+  await store.writes.enqueue(() => {
     if (existing === undefined) store.admissions.insert(row)
     else store.admissions.update(row)
     store.audit.write({
@@ -121,7 +145,7 @@ export function recordAdmission (app: FastifyInstance, body: AdmissionRequest, c
       decision: decision.treat_first_pay_later ? 'granted' : 'not_granted',
       detail: { list_version: state.version, primary: decision.primary_identity?.category ?? null }
     })
-  }).immediate()
+  })
   return { answer, outcome }
 }
 
@@ -132,7 +156,7 @@ export interface EligibilityRequest {
   med_type?: string
 }
 
-export function checkEligibility (app: FastifyInstance, body: EligibilityRequest, caller: Caller): Decision {
+export async function checkEligibility (app: FastifyInstance, body: EligibilityRequest, caller: Caller): Promise<Decision> {
   const { store, profile, config } = app
   const certno = normaliseSubject(body.certno, body.psn_cert_type)
   const at = hisTime(body.at, 'at', config.tz)
@@ -142,6 +166,6 @@ export function checkEligibility (app: FastifyInstance, body: EligibilityRequest
     throw new FangpinListNotLoaded('no identity list is loaded yet: import one (fangpin import) or configure the registry')
   }
   const decision = decide({ profile, person, state, at, med_type: body.med_type, staleHours: config.staleHours })
-  store.audit.write({ client: caller.name, action: 'eligibility.lookup', subject_key: pk, decision: decision.treat_first_pay_later ? 'granted' : 'not_granted', detail: { at } })
+  await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'eligibility.lookup', subject_key: pk, decision: decision.treat_first_pay_later ? 'granted' : 'not_granted', detail: { at } }))
   return decision
 }

@@ -37,8 +37,12 @@ export function toLocal (instant: Date, tz: string): string {
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`
 }
 
+// Intl formatting costs more than the rest of a lookup; the wall clock only changes once a second.
+let lastNow = { second: -1, tz: '', text: '' }
 export function nowLocal (tz: string): string {
-  return toLocal(new Date(), tz)
+  const second = Math.floor(Date.now() / 1000)
+  if (second !== lastNow.second || tz !== lastNow.tz) lastNow = { second, tz, text: toLocal(new Date(second * 1000), tz) }
+  return lastNow.text
 }
 
 export function isValidTimeZone (tz: string): boolean {

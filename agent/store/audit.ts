@@ -29,6 +29,7 @@ export class AuditRepository {
     this.insert = db.prepare('INSERT INTO audit (at, client, action, subject_key, mdtrt_id, decision, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
   }
 
+  /** The row to insert for an entry; run inside a transaction (directly or through the write queue). */
   write (e: AuditEntry): void {
     this.insert.run(new Date().toISOString(), e.client, e.action, e.subject_key?.toString('hex') ?? null,
       e.mdtrt_id ?? null, e.decision ?? null, e.detail === undefined ? null : JSON.stringify(e.detail))

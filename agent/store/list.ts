@@ -66,19 +66,16 @@ interface StateRow extends Omit<ListState, 'demo'> { demo: number }
 export class ListRepository {
   private readonly stateStmt
   private readonly lookupStmt
-  private readonly readSnapshot
   private readonly loadingHere = new Set<number>()
 
   constructor (private readonly db: DB, private readonly key: Buffer) {
     this.stateStmt = db.prepare('SELECT active_gen, version, source, demo, region, seq, person_count, identity_count, loaded_at, data_as_of FROM list_state WHERE id = 1')
-    this.lookupStmt = db.prepare('SELECT name_masked, category, begntime, endtime, source FROM list_identity WHERE gen = ? AND person_key = ? ORDER BY n')
-    // One read transaction for the state and the person: a flip by another process between the
-    // two reads cannot pair the old list's person with the new list's version.
-    this.readSnapshot = db.transaction((pk: Buffer) => {
-      const state = this.stateStmt.get() as StateRow
-      const rows = state.active_gen === null ? [] : this.lookupStmt.all(state.active_gen, pk) as Array<StoredIdentity & { name_masked: string | null }>
-      return { state, rows }
-    })
+    // One statement reads the state and the person together, so it sees one snapshot: a flip by
+    // another process cannot pair the old list's person with the new list's version.
+    this.lookupStmt = db.prepare(`SELECT s.active_gen, s.version, s.source, s.demo, s.region, s.seq, s.person_count, s.identity_count,
+        s.loaded_at, s.data_as_of, i.name_masked, i.category, i.begntime, i.endtime, i.source AS id_source
+      FROM list_state s LEFT JOIN list_identity i ON i.gen = s.active_gen AND i.person_key = ?
+      WHERE s.id = 1 ORDER BY i.n`)
   }
 
   keyOf (certType: string, certno: string): Buffer {
@@ -91,13 +88,26 @@ export class ListRepository {
 
   /** The person under the serving list, with the state of that same list. */
   lookup (pk: Buffer): { state: ListState, person: ListPerson | null } {
-    const { state, rows } = this.readSnapshot.deferred(pk)
-    if (rows.length === 0) return { state: toState(state), person: null }
+    const rows = this.lookupStmt.all(pk) as Array<StateRow & { name_masked: string | null, category: string | null, begntime: string, endtime: string | null, id_source: string | null }>
+    const r0 = rows[0]
+    const state: ListState = {
+      active_gen: r0.active_gen,
+      version: r0.version,
+      source: r0.source,
+      demo: r0.demo === 1,
+      region: r0.region,
+      seq: r0.seq,
+      person_count: r0.person_count,
+      identity_count: r0.identity_count,
+      loaded_at: r0.loaded_at,
+      data_as_of: r0.data_as_of
+    }
+    if (r0.category === null) return { state, person: null }
     return {
-      state: toState(state),
+      state,
       person: {
-        name_masked: rows[0].name_masked,
-        identities: rows.map((r) => ({ category: r.category, begntime: r.begntime, endtime: r.endtime, source: r.source }))
+        name_masked: r0.name_masked,
+        identities: rows.map((r) => ({ category: r.category as string, begntime: r.begntime, endtime: r.endtime, source: r.id_source }))
       }
     }
   }

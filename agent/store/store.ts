@@ -6,6 +6,7 @@ import { ListRepository } from './list.ts'
 import { AdmissionRepository } from './admissions.ts'
 import { AuditRepository } from './audit.ts'
 import { TokenRepository } from './tokens.ts'
+import { WriteQueue } from './write-queue.ts'
 
 export interface Store {
   dataDir: string
@@ -15,6 +16,8 @@ export interface Store {
   admissions: AdmissionRepository
   audit: AuditRepository
   tokens: TokenRepository
+  /** group commit for the writes of the request path (audit rows, admissions) */
+  writes: WriteQueue
   close: () => void
 }
 
@@ -31,6 +34,7 @@ export function openStore (dataDir: string): Store {
     } else if (row.value !== fp) {
       throw new SubjectKeyError(`${dataDir}/subject.key is not the key this database was written with: restore the original key file (or start with an empty data directory)`)
     }
+    const writes = new WriteQueue(db)
     return {
       dataDir,
       db,
@@ -39,7 +43,12 @@ export function openStore (dataDir: string): Store {
       admissions: new AdmissionRepository(db),
       audit: new AuditRepository(db),
       tokens: new TokenRepository(db),
-      close: () => { if (db.open) db.close() }
+      writes,
+      close: () => {
+        if (!db.open) return
+        writes.flush()
+        db.close()
+      }
     }
   } catch (err) {
     db.close()

@@ -14,6 +14,7 @@ export interface TokenInfo {
   last_used_at: string | null
 }
 
+const CACHE_MS = 5000
 const TOKEN = /^fp_([a-z0-9]{12})_([A-Za-z0-9_-]{20,64})$/
 
 function hashSecret (secret: string): Buffer {
@@ -24,6 +25,10 @@ export class TokenRepository {
   private readonly byId
   private readonly touchStmt
   private readonly lastTouch = new Map<string, number>()
+  // Verified tokens for a few seconds: hashing and a query on every HIS call add up at hundreds of
+  // calls a second. A revocation here clears it at once; one from another process (the CLI) takes
+  // effect within CACHE_MS.
+  private readonly cache = new Map<string, { caller: { id: string, name: string, role: TokenRole }, until: number }>()
 
   constructor (private readonly db: DB) {
     this.byId = db.prepare('SELECT id, name, role, secret_hash, revoked_at FROM api_token WHERE id = ?')
@@ -50,20 +55,25 @@ export class TokenRepository {
 
   /** The caller behind a presented token, or null. Unknown ids still cost a hash, so timing tells nothing. */
   verify (presented: string): { id: string, name: string, role: TokenRole } | null {
+    const now = Date.now()
+    const hit = this.cache.get(presented)
+    if (hit !== undefined && hit.until > now) return hit.caller
     const m = TOKEN.exec(presented)
     const row = m === null ? undefined : this.byId.get(m[1]) as { id: string, name: string, role: TokenRole, secret_hash: Buffer, revoked_at: string | null } | undefined
     const given = hashSecret(m === null ? presented : m[2])
     const expected = row?.secret_hash ?? Buffer.alloc(32)
     const same = timingSafeEqual(given, expected)
     if (row === undefined || !same || row.revoked_at !== null) return null
-    const now = Date.now()
     // last_used_at is for operators ("is this HIS still calling?"); once a minute is precise enough
     // and keeps a write off every request.
     if ((this.lastTouch.get(row.id) ?? 0) < now - 60_000) {
       this.lastTouch.set(row.id, now)
       this.touchStmt.run(new Date(now).toISOString(), row.id)
     }
-    return { id: row.id, name: row.name, role: row.role }
+    const caller = { id: row.id, name: row.name, role: row.role }
+    if (this.cache.size > 1000) this.cache.clear()
+    this.cache.set(presented, { caller, until: now + CACHE_MS })
+    return caller
   }
 
   list (): TokenInfo[] {
@@ -71,6 +81,7 @@ export class TokenRepository {
   }
 
   revoke (idOrName: string): number {
+    this.cache.clear()
     return this.db.prepare('UPDATE api_token SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL')
       .run(new Date().toISOString(), idOrName, idOrName).changes
   }

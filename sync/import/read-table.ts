@@ -518,7 +518,12 @@ export async function readXlsx (file: string, opts: ReadOptions, stream?: boolea
 
 const SAMPLE_BYTES = 64 * 1024
 
-interface CsvScan { encoding: 'utf8' | 'gb18030', lines: number, sample: Buffer }
+interface CsvScan {
+  encoding: 'utf8' | 'gb18030' | 'utf16le' | 'utf16be'
+  /** line count for progress; an estimate for UTF-16, where a newline byte also occurs inside characters */
+  lines: number
+  sample: Buffer
+}
 
 /**
  * One pass over the bytes: is it all valid UTF-8, and how many lines. Excel on Chinese Windows
@@ -551,7 +556,11 @@ async function scanCsv (file: string): Promise<CsvScan> {
     try { decoder.decode() } catch { valid = false }
   }
   if (last !== -1 && last !== 10) lines++
-  return { encoding: valid ? 'utf8' : 'gb18030', lines, sample: Buffer.concat(sampleParts) }
+  const sample = Buffer.concat(sampleParts)
+  // Excel's "Unicode text" save is UTF-16 little-endian with a BOM (and tabs between columns).
+  if (sample[0] === 0xff && sample[1] === 0xfe) return { encoding: 'utf16le', lines, sample }
+  if (sample[0] === 0xfe && sample[1] === 0xff) return { encoding: 'utf16be', lines, sample }
+  return { encoding: valid ? 'utf8' : 'gb18030', lines, sample }
 }
 
 /** Splits a line on a delimiter, honouring double quotes; only for guessing the delimiter. */
