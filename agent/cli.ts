@@ -10,8 +10,6 @@ import { openStore } from './store/store.ts'
 import { schemaVersion } from './store/db.ts'
 import { startServer } from './server.ts'
 import { listView } from './rules/eligibility.ts'
-import { importList, ImportRejected } from '../sync/import.ts'
-import { formatProblems } from '../sync/import/row-report.ts'
 import type { TokenRole } from './store/tokens.ts'
 import { DEMO_TOKEN, demoCertno } from './demo/demo-list.ts'
 
@@ -108,6 +106,9 @@ async function cmdImport (config: Config, args: string[]): Promise<number> {
   const file = positionals[0]
   if (!existsSync(file)) throw new UsageError(`no such file: ${file}`)
   const profile = profileFrom(config)
+  // The readers pull in exceljs and csv-parse; only `import` needs them, so `serve` starts lighter.
+  const { importList, ImportRejected } = await import('../sync/import.ts')
+  const { formatProblems } = await import('../sync/import/row-report.ts')
   const store = openStore(config.dataDir)
   const reading = progressBar(`reading ${basename(file)}`, 10_000)
   const loading = progressBar('loading', 10_000)
@@ -121,7 +122,7 @@ async function cmdImport (config: Config, args: string[]): Promise<number> {
     })
     loading.done()
     if (out.problems.length > 0) {
-      process.stdout.write(formatProblems(out.problems, 20) + '\n')
+      process.stdout.write(formatProblems(out.problems, 20).join('\n') + '\n')
       process.stdout.write(`${out.read.badRows} bad rows skipped (--allow-partial); full report: ${out.reportFile ?? ''}\n`)
     }
     process.stdout.write(`loaded ${out.load.persons} people with ${out.load.identities} identities from ${out.read.rows} rows (${out.read.format}); list version ${out.load.version}\n`)
@@ -130,7 +131,7 @@ async function cmdImport (config: Config, args: string[]): Promise<number> {
     reading.done()
     loading.done()
     if (err instanceof ImportRejected) {
-      process.stderr.write(formatProblems(err.problems, 50) + '\n')
+      process.stderr.write(formatProblems(err.problems, 50).join('\n') + '\n')
       process.stderr.write(`\n${err.message}\nfull report: ${err.reportFile ?? ''}\n`)
       return 2
     }

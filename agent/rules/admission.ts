@@ -84,14 +84,14 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
   }
   const mac = keyedMac(store.subjectKey, canonical(relevant))
 
-  const existing = store.admissions.get(body.mdtrt_id)
+  const existing = store.admissions.key(body.mdtrt_id)
   if (existing !== undefined) {
     if (!existing.person_key.equals(pk) || existing.psn_cert_type !== certType) {
       await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.conflict', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: 'refused' }))
       throw new FangpinConflict(`mdtrt_id ${body.mdtrt_id} is already recorded for another person; a visit id belongs to one patient`)
     }
     if (existing.request_mac === mac) {
-      const answer = JSON.parse(existing.response) as AdmissionAnswer
+      const answer = JSON.parse(store.admissions.storedResponse(body.mdtrt_id) ?? '{}') as AdmissionAnswer
       await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: answer.treat_first_pay_later ? 'granted' : 'not_granted' }))
       return { answer, outcome: 'replayed' }
     }

@@ -24,15 +24,22 @@ export interface AdmissionRow {
   updated_at: string
 }
 
+/** What the idempotency check needs; the stored answer is read only when it is replayed. */
+export type AdmissionKey = Pick<AdmissionRow, 'person_key' | 'psn_cert_type' | 'request_mac' | 'status'>
+
 export type NewAdmission = Omit<AdmissionRow, 'status' | 'endtime' | 'created_at' | 'updated_at'>
 
 export class AdmissionRepository {
   private readonly getStmt
+  private readonly keyStmt
+  private readonly responseStmt
   private readonly insertStmt
   private readonly updateStmt
 
   constructor (private readonly db: DB) {
     this.getStmt = db.prepare('SELECT * FROM admission WHERE mdtrt_id = ?')
+    this.keyStmt = db.prepare('SELECT person_key, psn_cert_type, request_mac, status FROM admission WHERE mdtrt_id = ?')
+    this.responseStmt = db.prepare('SELECT response FROM admission WHERE mdtrt_id = ?').pluck()
     this.insertStmt = db.prepare(`INSERT INTO admission (mdtrt_id, person_key, psn_cert_type, name_masked, begntime, med_type,
       adm_dept_codg, adm_dept_name, diagnoses, request_mac, response, treat_first_pay_later, primary_category, list_version,
       client, created_at, updated_at)
@@ -46,6 +53,14 @@ export class AdmissionRepository {
 
   get (mdtrtId: string): AdmissionRow | undefined {
     return this.getStmt.get(mdtrtId) as AdmissionRow | undefined
+  }
+
+  key (mdtrtId: string): AdmissionKey | undefined {
+    return this.keyStmt.get(mdtrtId) as AdmissionKey | undefined
+  }
+
+  storedResponse (mdtrtId: string): string | undefined {
+    return this.responseStmt.get(mdtrtId) as string | undefined
   }
 
   insert (a: NewAdmission): void {
