@@ -2,7 +2,7 @@
 // route in the same run. Goal (DESIGN.md Targets): ratio >= 0.80, lookup p99 <= 10 ms at 50 connections.
 import autocannon from 'autocannon'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs'
 import { tmpdir, cpus, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { openStore } from '../agent/store/store.ts'
@@ -48,10 +48,10 @@ function start (args: string[], env: Record<string, string>): Promise<{ child: C
   })
 }
 
-async function load (url: string, token: string | null, label: string): Promise<autocannon.Result> {
+async function load (url: string, token: string | null, label: string, path = '/v1/admissions'): Promise<autocannon.Result> {
   let n = 0
   const result = await autocannon({
-    url: url + '/v1/admissions',
+    url: url + path,
     connections: CONNECTIONS,
     duration: SECONDS,
     method: 'POST',
@@ -61,6 +61,7 @@ async function load (url: string, token: string | null, label: string): Promise<
         n++
         // 9 in 10 look up someone on the list, 1 in 10 someone who is not
         const who = n % 10 === 0 ? certnoOf(PEOPLE + (n % 100_000)) : certnoOf((n * 7919) % PEOPLE)
+        if (path === '/v1/eligibility') return { ...req, body: JSON.stringify({ certno: who, at: '2026-11-20 09:30:00' }) }
         return { ...req, body: JSON.stringify({ mdtrt_id: `${label}-${process.pid}-${n}`, certno: who, psn_name: '测试', begntime: '2026-11-20 09:30:00', med_type: '21', diseinfo: [{ diag_code: 'I63.900', diag_name: '脑梗死', maindiag_flag: '1' }] }) }
       }
     }]
@@ -91,11 +92,17 @@ try {
 
   const bareResult = await load(bare.url, null, 'bare')
   const agentResult = await load(agent.url, token, 'agent')
+  const eligibilityResult = await load(agent.url, token, 'eligibility', '/v1/eligibility')
   const ratio = agentResult.requests.average / bareResult.requests.average
-  console.log(`bare Fastify route:   ${bareResult.requests.average.toFixed(0)} req/s, p99 ${bareResult.latency.p99} ms`)
-  console.log(`POST /v1/admissions:  ${agentResult.requests.average.toFixed(0)} req/s, p99 ${agentResult.latency.p99} ms, p50 ${agentResult.latency.p50} ms`)
-  console.log(`ratio agent/bare:     ${ratio.toFixed(2)} (goal >= 0.80)`)
-  console.log(`lookup p99:           ${agentResult.latency.p99} ms (goal <= 10 ms)`)
+  const eligibilityRatio = eligibilityResult.requests.average / bareResult.requests.average
+  console.log(`bare Fastify route:    ${bareResult.requests.average.toFixed(0)} req/s, p99 ${bareResult.latency.p99} ms`)
+  console.log(`POST /v1/admissions:   ${agentResult.requests.average.toFixed(0)} req/s, p50 ${agentResult.latency.p50} ms, p99 ${agentResult.latency.p99} ms (records the admission + audit row)`)
+  console.log(`POST /v1/eligibility:  ${eligibilityResult.requests.average.toFixed(0)} req/s, p50 ${eligibilityResult.latency.p50} ms, p99 ${eligibilityResult.latency.p99} ms (lookup + audit row)`)
+  console.log(`ratio admissions/bare: ${ratio.toFixed(2)} (goal >= 0.80)`)
+  console.log(`ratio eligibility/bare: ${eligibilityRatio.toFixed(2)}`)
+  const rss = readFileSync(`/proc/${agent.child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)
+  if (rss !== null) console.log(`agent peak RSS:        ${Math.round(Number(rss[1]) / 1024)} MB with ${PEOPLE} people`)
+  console.log(`admission p99:         ${agentResult.latency.p99} ms at ${CONNECTIONS} connections (goal <= 10 ms)`)
 } finally {
   for (const c of children) c.kill('SIGKILL')
   rmSync(dir, { recursive: true, force: true })
