@@ -1,6 +1,6 @@
 // Builds the Fastify application: external plugins, then the app's own (store, profile, auth,
 // metrics, error handling), then the routes. Tests build it the same way and close it after.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
@@ -13,6 +13,7 @@ import profilePlugin from './plugins/app/profile.ts'
 import authPlugin from './plugins/app/auth.ts'
 import metricsPlugin from './plugins/app/metrics.ts'
 import errorHandlerPlugin from './plugins/app/error-handler.ts'
+import jsonCharsetPlugin from './plugins/app/json-charset.ts'
 import healthRoutes from './routes/health.ts'
 import admissionRoutes from './routes/admissions.ts'
 import eligibilityRoutes from './routes/eligibility.ts'
@@ -39,6 +40,18 @@ export const REDACT = [
   'req.body'
 ]
 
+// An ID number can arrive in a URL (a query string, a wrong path): log the path only, with any run
+// of 15 or more digits masked, never the query.
+function safeUrl (url: string): string {
+  return url.split('?')[0].replace(/\d{6}(\d{5,})([\dXx]{4})/g, (_m, mid: string, tail: string) => `******${'*'.repeat(mid.length)}${tail}`)
+}
+
+export const LOG_SERIALIZERS = {
+  req (request: { method: string, url: string, id?: string, ip?: string }) {
+    return { method: request.method, url: safeUrl(request.url), id: request.id, remoteAddress: request.ip }
+  }
+}
+
 export interface BuildOptions {
   config: Config
   profile: LoadedProfile
@@ -48,7 +61,7 @@ export interface BuildOptions {
 
 export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: opts.config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: opts.logger ?? { level: opts.config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS },
     bodyLimit: opts.config.bodyLimit,
     // Request ids in the log let IT follow one HIS call without logging who it was about.
     requestIdHeader: 'x-request-id',
@@ -61,14 +74,21 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
         removeAdditional: false,
         coerceTypes: false,
         useDefaults: true,
-        allErrors: true
+        // allErrors would check and report every element of a 600,000-item array after maxItems
+        // already failed: one request could pin the event loop and build a 40 MB answer.
+        allErrors: false
       }
+    },
+    // A URL Fastify cannot even decode still gets the standard error body.
+    frameworkErrors (error, request, reply) {
+      void (reply as unknown as FastifyReply).code(400).send({ error: { code: 'FANGPIN_BAD_REQUEST', message: `the request URL is not valid: ${error.message}`, details: [] } })
     }
   })
   for (const schema of loadApiSchemas()) app.addSchema(schema)
 
   await app.register(swaggerPlugin)
   await app.register(errorHandlerPlugin)
+  await app.register(jsonCharsetPlugin)
   await app.register(storePlugin, { dataDir: opts.config.dataDir, store: opts.store })
   await app.register(profilePlugin, { profile: opts.profile, config: opts.config })
   await app.register(authPlugin)

@@ -11,7 +11,7 @@ import { schemaVersion } from './store/db.ts'
 import { startServer } from './server.ts'
 import { listView } from './rules/eligibility.ts'
 import type { TokenRole } from './store/tokens.ts'
-import { DEMO_TOKEN, demoCertno } from './demo/demo-list.ts'
+import { demoCertno } from './demo/demo-list.ts'
 
 const USAGE = `fangpin — hospital agent for 先诊疗后付费 and in-catalog spending
 
@@ -32,6 +32,7 @@ configuration (environment):
   FANGPIN_TZ           the HIS's time zone (default Asia/Shanghai)
   FANGPIN_STALE_HOURS  hours after which the list is marked stale (default 36)
   FANGPIN_LOG_LEVEL    info, warn, debug … (default info)
+  FANGPIN_BODY_LIMIT   largest request body in bytes (default 2097152)
 `
 
 class UsageError extends Error {}
@@ -78,12 +79,12 @@ async function cmdServe (config: Config): Promise<void> {
   const running = await startServer(config)
   // Plain line whatever the log level: operators and scripts wait for it.
   process.stderr.write(`fangpin listening on ${running.address}\n`)
-  if (running.store.list.state().demo) {
+  if (running.demo.loaded) {
     process.stderr.write([
       '',
       '  ================================================================',
       '   DEMO MODE — bundled synthetic list (演示数据，不得用于真实患者)',
-      `   demo HIS token: ${DEMO_TOKEN}`,
+      `   demo HIS token: ${running.demo.token ?? '(revoked)'}`,
       `   try: curl -s -X POST http://${config.host}:${config.port}/v1/eligibility \\`,
       '          -H "Authorization: Bearer <demo token>" -H "Content-Type: application/json" \\',
       `          -d '{"certno":"${demoCertno('extreme_poverty')}"}'`,

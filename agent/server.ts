@@ -18,18 +18,15 @@ export interface DemoNotice {
  * `npm start` and the README's curl work at once; the demo state is announced everywhere.
  */
 export async function ensureDemo (store: Store): Promise<DemoNotice> {
-  let state = store.list.state()
-  if (state.active_gen === null) {
+  if (store.list.state().active_gen === null) {
     await store.list.replace(demoRecords(), { source: 'demo', label: 'bundled demo list', version: 'demo-1', demo: true, region: '450206' })
+    // The token is made with the demo list only: an operator who revoked it keeps it revoked.
+    if (!store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME)) store.tokens.create(DEMO_TOKEN_NAME, 'his', DEMO_TOKEN)
     store.audit.write({ client: 'serve', action: 'list.demo', decision: 'loaded' })
-    state = store.list.state()
   }
-  if (!state.demo) return { loaded: false, token: null }
-  if (!store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME && t.revoked_at === null)) {
-    store.db.prepare("DELETE FROM api_token WHERE name = ? AND id = 'demo00000000'").run(DEMO_TOKEN_NAME)
-    store.tokens.create(DEMO_TOKEN_NAME, 'his', DEMO_TOKEN)
-  }
-  return { loaded: true, token: DEMO_TOKEN }
+  if (!store.list.state().demo) return { loaded: false, token: null }
+  const active = store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME && t.revoked_at === null)
+  return { loaded: true, token: active ? DEMO_TOKEN : null }
 }
 
 export interface Running {
@@ -37,6 +34,7 @@ export interface Running {
   store: Store
   profile: LoadedProfile
   address: string
+  demo: DemoNotice
 }
 
 export async function startServer (config: Config): Promise<Running> {
@@ -49,14 +47,14 @@ export async function startServer (config: Config): Promise<Running> {
     if (demo.loaded) {
       const banner = '*** DEMO DATA: the bundled synthetic demo list is loaded (演示数据，不得用于真实患者). Import the county list (fangpin import <file>) before real use. ***'
       app.log.warn(banner)
-      app.log.warn(`demo HIS token (valid only while the demo list is loaded): ${demo.token ?? ''}`)
+      app.log.warn(demo.token === null ? 'the demo HIS token has been revoked' : `demo HIS token (valid only while the demo list is loaded): ${demo.token}`)
     }
     // Abandoned generations (a crash mid-load) are removed in the background, in small chunks.
     store.list.purgeRetired().catch((err: unknown) => app?.log.error({ err }, 'could not clean up an abandoned list load'))
     const address = await app.listen({ host: config.host, port: config.port })
     const state = store.list.state()
     app.log.info({ profile: profile.id, list: state.version, persons: state.person_count, demo: state.demo }, `fangpin listening on ${address}`)
-    return { app, store, profile, address }
+    return { app, store, profile, address, demo }
   } catch (err) {
     if (app !== undefined) await app.close()
     else store.close()

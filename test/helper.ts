@@ -74,7 +74,7 @@ export async function build (t: Teardown, opts: { records?: LoadRecord[], env?: 
   const token = store.tokens.create('test-his', 'his').token
   const adminToken = store.tokens.create('test-admin', 'admin').token
   const logs: string[] = []
-  const { REDACT } = await import('../agent/app.ts')
+  const { REDACT, LOG_SERIALIZERS } = await import('../agent/app.ts')
   const app = await buildApp({
     config,
     profile,
@@ -82,6 +82,7 @@ export async function build (t: Teardown, opts: { records?: LoadRecord[], env?: 
     logger: {
       level: 'info',
       redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: LOG_SERIALIZERS,
       stream: { write: (line: string) => { logs.push(line) } }
     }
   })

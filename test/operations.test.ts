@@ -109,6 +109,8 @@ t.test('fangpin serve refuses to start on a bad value and on an unknown profile'
 t.test('npm start on an empty data directory serves the demo list, announces it, and the README curl works', async (t) => {
   const dir = tempDir(t)
   const agent = await startAgent(t, { FANGPIN_DATA_DIR: dir })
+  // stdout (the log) and stderr (the banner) arrive on two pipes: give both a moment.
+  for (let i = 0; i < 50 && !agent.output().includes('DEMO MODE'); i++) await new Promise((r) => setTimeout(r, 50))
   t.match(agent.output(), /DEMO DATA/)
   t.match(agent.output(), new RegExp(DEMO_TOKEN))
   const ready = await (await fetch(agent.url + '/readyz')).json() as any

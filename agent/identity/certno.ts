@@ -59,8 +59,10 @@ export function normaliseCertno (input: string, today: Date = new Date()): Certn
   const m = Number(raw.slice(10, 12))
   const d = Number(raw.slice(12, 14))
   const birth = `${raw.slice(6, 10)}-${raw.slice(10, 12)}-${raw.slice(12, 14)}`
-  const todayIso = today.toISOString().slice(0, 10)
-  if (!validDate(y, m, d) || birth > todayIso) return fail('bad_date')
+  // A birth date later than tomorrow (UTC) is impossible in any time zone the hospital may be in;
+  // comparing with today in UTC alone would refuse a newborn before 08:00 Beijing time.
+  const latest = new Date(today.getTime() + 86_400_000).toISOString().slice(0, 10)
+  if (!validDate(y, m, d) || birth > latest) return fail('bad_date')
   const expected = checkCharacter(raw.slice(0, 17))
   if (raw[17] !== expected) return fail('bad_check_digit', `：应为${expected}`)
   return { ok: true, certno: raw, birthDate: birth, converted: false }

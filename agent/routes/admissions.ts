@@ -5,7 +5,8 @@ const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
 
 export default async function admissionRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.post<{ Body: AdmissionRequest }>('/v1/admissions', {
-    preHandler: fastify.requireToken('his'),
+    // onRequest: an unauthenticated caller is refused before its body is read or validated.
+    onRequest: fastify.requireToken('his'),
     schema: {
       tags: ['admission'],
       summary: 'Record an admission (2401) and decide 先诊疗后付费',

@@ -3,7 +3,8 @@ import { checkEligibility, type EligibilityRequest } from '../rules/admission.ts
 
 export default async function eligibilityRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.post<{ Body: EligibilityRequest }>('/v1/eligibility', {
-    preHandler: fastify.requireToken('his'),
+    // onRequest: an unauthenticated caller is refused before its body is read or validated.
+    onRequest: fastify.requireToken('his'),
     schema: {
       tags: ['admission'],
       summary: 'The admission decision without recording an admission (pre-admission, outpatient desks)',

@@ -4,7 +4,8 @@
 import type { FastifyInstance } from 'fastify'
 import { keyedMac } from '../identity/subject-key.ts'
 import { maskName } from '../identity/name.ts'
-import { FangpinConflict, FangpinListNotLoaded } from '../errors.ts'
+import { FangpinConflict, FangpinListNotLoaded, FangpinValidation, withDetails } from '../errors.ts'
+import { normaliseCertType } from '../identity/cert-type.ts'
 import { decide, type Decision } from './eligibility.ts'
 import { normaliseSubject, hisTime } from './subject.ts'
 import type { Caller } from '../plugins/app/auth.ts'
@@ -43,7 +44,13 @@ function canonical (value: unknown): string {
 // taken one after the other, so the second sees the first one's stored admission.
 const inFlight = new WeakMap<FastifyInstance, Map<string, Promise<unknown>>>()
 
-export async function recordAdmission (app: FastifyInstance, body: AdmissionRequest, caller: Caller): Promise<AdmissionOutcome> {
+export async function recordAdmission (app: FastifyInstance, request: AdmissionRequest, caller: Caller): Promise<AdmissionOutcome> {
+  // HIS columns are often fixed-width: ' ZY001 ' and 'ZY001' are the same visit. A one-digit
+  // certificate type lost its leading zero in some export on the way.
+  const body = { ...request, mdtrt_id: request.mdtrt_id.replace(/^[\s\u3000]+|[\s\u3000]+$/g, ''), psn_cert_type: normaliseCertType(request.psn_cert_type) }
+  if (body.mdtrt_id === '') {
+    throw withDetails(new FangpinValidation('mdtrt_id is blank'), [{ field: 'mdtrt_id', reason: 'minLength', message: 'must not be blank' }])
+  }
   let running = inFlight.get(app)
   if (running === undefined) {
     running = new Map()
@@ -156,7 +163,8 @@ export interface EligibilityRequest {
   med_type?: string
 }
 
-export async function checkEligibility (app: FastifyInstance, body: EligibilityRequest, caller: Caller): Promise<Decision> {
+export async function checkEligibility (app: FastifyInstance, request: EligibilityRequest, caller: Caller): Promise<Decision> {
+  const body = { ...request, psn_cert_type: normaliseCertType(request.psn_cert_type) }
   const { store, profile, config } = app
   const certno = normaliseSubject(body.certno, body.psn_cert_type)
   const at = hisTime(body.at, 'at', config.tz)

@@ -110,11 +110,13 @@ export function decide (input: DecisionInput): Decision {
   const all = (person?.identities ?? []).map((i) => view(profile, i))
   const valid = (person?.identities ?? []).filter((i) => validAt(i, at)).map((i) => view(profile, i))
   valid.sort((a, b) => priority(profile, b.category) - priority(profile, a.category))
-  const primary = valid[0] ?? null
   const qualifying = valid.filter((i) => i.treat_first_pay_later)
   const medType = input.med_type ?? null
   const excluded = medType === null ? undefined : profile.treat_first_pay_later.excluded_med_types.find((m) => m.code === medType)
   const grant = qualifying.length > 0 && excluded === undefined
+  // 就高不就低 (001 四): the patient is treated under the highest identity that carries the benefit;
+  // only when none does is the highest identity of all the primary one.
+  const primary = qualifying[0] ?? valid[0] ?? null
 
   if (person === null) {
     cards.push(card('info', `未在困难群众名单中（名单版本${list.version ?? '无'}），不享受先诊疗后付费；如患者持有认定材料，请联系医保窗口核实`))
@@ -129,7 +131,7 @@ export function decide (input: DecisionInput): Decision {
   } else if (excluded !== undefined) {
     cards.push(card('warning', `${primary!.label}，但医疗类别${excluded.code}（${excluded.label}）按本地区规定不适用先诊疗后付费`))
   } else if (grant) {
-    const top = qualifying[0]
+    const top = primary!
     const others = valid.filter((i) => i !== top).map((i) => i.label)
     const multi = others.length > 0 ? `；另有身份：${others.join('、')}，按就高不就低以${top.label}享受待遇` : ''
     cards.push(card('info', `${top.label}：可享受先诊疗后付费，入院无需缴纳押金${multi}`))

@@ -63,6 +63,9 @@ export function isValidTimeZone (tz: string): boolean {
 export function parseLocalTime (text: string, opts: { endOfDay?: boolean, tz?: string } = {}): string | null {
   const t = text.trim()
   if (WITH_OFFSET.test(t)) {
+    // Date would roll 2026-02-30 over to 03-02: check the written calendar parts first.
+    const [y, mo, d0, h, mi, s] = t.split(/[-T:.Z+]/).map(Number)
+    if (!validParts(y, mo, d0, h, mi, Number.isNaN(s) ? 0 : s)) return null
     const d = new Date(t)
     if (Number.isNaN(d.getTime())) return null
     return toLocal(d, opts.tz ?? 'Asia/Shanghai')

@@ -24,7 +24,8 @@ export function normaliseSubject (certno: string, certType: string): string {
 export function hisTime (value: string | undefined, field: string, tz: string): string {
   if (value === undefined) return nowLocal(tz)
   const t = parseLocalTime(value, { tz })
-  if (t === null) {
+  // A year far outside any living patient's admission is a typing or mapping error, not a time.
+  if (t === null || t < '1900' || t >= '2100') {
     throw withDetails(new FangpinValidation(`${field} is not a real date and time: "${value}"`),
       [{ field, reason: 'bad_date', message: 'must be a real local time YYYY-MM-DD HH:mm:ss' }])
   }

@@ -186,7 +186,9 @@ export class ListRepository {
       throw err
     } finally {
       this.loadingHere.delete(gen)
-      await this.purgeRetired()
+      // Cleaning up the replaced list is housekeeping: its failure must not turn a load that is
+      // already serving into a reported failure. The next load or start tries again.
+      await this.purgeRetired().catch(() => 0)
     }
   }
 
@@ -196,19 +198,29 @@ export class ListRepository {
    * (in this process or in a `fangpin import` beside the server) is left alone.
    */
   async purgeRetired (): Promise<number> {
-    const gens = this.db.prepare(`SELECT gen, state, pid FROM list_generation
-      WHERE gen != (SELECT COALESCE(active_gen, -1) FROM list_state WHERE id = 1)`).all() as Array<{ gen: number, state: string, pid: number | null }>
+    const candidates = this.db.prepare('SELECT gen FROM list_generation').all() as Array<{ gen: number }>
+    // Each chunk re-reads, inside its own transaction, whether the generation may still go: between
+    // two chunks an import in another process may have finished and made it the serving list.
+    const current = this.db.prepare(`SELECT g.state, g.pid, (SELECT active_gen FROM list_state WHERE id = 1) AS active
+      FROM list_generation g WHERE g.gen = ?`)
     const del = this.db.prepare('DELETE FROM list_identity WHERE gen = ? AND person_key IN (SELECT person_key FROM list_identity WHERE gen = ? LIMIT ?)')
+    const forget = this.db.prepare('DELETE FROM list_generation WHERE gen = ?')
+    const chunk = this.db.transaction((gen: number): number => {
+      const g = current.get(gen) as { state: string, pid: number | null, active: number | null } | undefined
+      if (g === undefined || g.active === gen) return -1
+      if (g.state === 'loading' && (this.loadingHere.has(gen) || (g.pid !== null && g.pid !== process.pid && processAlive(g.pid)))) return -1
+      const n = del.run(gen, gen, CHUNK).changes
+      if (n === 0) forget.run(gen)
+      return n
+    })
     let removed = 0
-    for (const g of gens) {
-      if (g.state === 'loading' && (this.loadingHere.has(g.gen) || (g.pid !== null && g.pid !== process.pid && processAlive(g.pid)))) continue
+    for (const { gen } of candidates) {
       for (;;) {
-        const n = del.run(g.gen, g.gen, CHUNK).changes
+        const n = chunk.immediate(gen)
+        if (n <= 0) break
         removed += n
-        if (n === 0) break
         await new Promise((resolve) => setImmediate(resolve))
       }
-      this.db.prepare('DELETE FROM list_generation WHERE gen = ?').run(g.gen)
     }
     return removed
   }

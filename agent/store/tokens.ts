@@ -64,16 +64,26 @@ export class TokenRepository {
     const expected = row?.secret_hash ?? Buffer.alloc(32)
     const same = timingSafeEqual(given, expected)
     if (row === undefined || !same || row.revoked_at !== null) return null
-    // last_used_at is for operators ("is this HIS still calling?"); once a minute is precise enough
-    // and keeps a write off every request.
-    if ((this.lastTouch.get(row.id) ?? 0) < now - 60_000) {
-      this.lastTouch.set(row.id, now)
-      this.touchStmt.run(new Date(now).toISOString(), row.id)
-    }
     const caller = { id: row.id, name: row.name, role: row.role }
     if (this.cache.size > 1000) this.cache.clear()
     this.cache.set(presented, { caller, until: now + CACHE_MS })
     return caller
+  }
+
+  /**
+   * Whether last_used_at is due an update for this token. It is for operators ("is this HIS still
+   * calling?"): once a minute is precise enough and keeps a write off nearly every request.
+   */
+  touchDue (id: string): boolean {
+    const now = Date.now()
+    if ((this.lastTouch.get(id) ?? 0) >= now - 60_000) return false
+    this.lastTouch.set(id, now)
+    return true
+  }
+
+  /** Records use; run it inside a transaction (the write queue), not on its own. */
+  touch (id: string): void {
+    this.touchStmt.run(new Date().toISOString(), id)
   }
 
   list (): TokenInfo[] {

@@ -191,7 +191,9 @@ export async function readNdjson (file: string, opts: ReadOptions): Promise<Read
         data = JSON.parse(text)
       } catch (err) {
         badRows++
-        problems.push({ row: line, column: '整行', reason: `不是有效的JSON：${(err as Error).message}` })
+        // V8's message quotes the text around the fault, which may be a name: keep only the position.
+        const at = /position (\d+)/.exec((err as Error).message)
+        problems.push({ row: line, column: '整行', reason: `不是有效的JSON${at === null ? '' : `（第${Number(at[1]) + 1}个字符附近）`}` })
         continue
       }
       const checked = checkRegistryRecord(data, line, opts)

@@ -39,6 +39,11 @@ async function authPlugin (fastify: FastifyInstance): Promise<void> {
         throw new FangpinForbidden('this operation needs an admin token')
       }
       request.caller = caller
+      if (fastify.store.tokens.touchDue(caller.id)) {
+        // Not awaited: bookkeeping must not delay or fail the HIS's call.
+        fastify.store.writes.enqueue(() => fastify.store.tokens.touch(caller.id))
+          .catch((err: unknown) => request.log.warn({ err }, 'could not record token use'))
+      }
     }
   })
 }
