@@ -91,22 +91,6 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
   }
   const mac = keyedMac(store.subjectKey, canonical(relevant))
 
-  const existing = store.admissions.key(body.mdtrt_id)
-  if (existing !== undefined) {
-    if (!existing.person_key.equals(pk) || existing.psn_cert_type !== certType) {
-      await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.conflict', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: 'refused' }))
-      throw new FangpinConflict(`mdtrt_id ${body.mdtrt_id} is already recorded for another person; a visit id belongs to one patient`)
-    }
-    if (existing.request_mac === mac) {
-      const answer = JSON.parse(store.admissions.storedResponse(body.mdtrt_id) ?? '{}') as AdmissionAnswer
-      await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: answer.treat_first_pay_later ? 'granted' : 'not_granted' }))
-      return { answer, outcome: 'replayed' }
-    }
-    if (existing.status !== 'open') {
-      throw new FangpinConflict(`admission ${body.mdtrt_id} is already discharged and cannot be changed`)
-    }
-  }
-
   const { state, person } = store.list.lookup(pk)
   if (state.active_gen === null) {
     throw new FangpinListNotLoaded('no identity list is loaded yet: import one (fangpin import) or configure the registry; ask the patient for documents meanwhile')
@@ -139,21 +123,43 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
     list_version: state.version,
     client: caller.name
   }
-  const outcome = existing === undefined ? 'created' : 'updated'
-  // The answer goes out only once the admission and its audit row are committed.
-  await store.writes.enqueue(() => {
-    if (existing === undefined) store.admissions.insert(row)
-    else store.admissions.update(row)
-    store.audit.write({
-      client: caller.name,
-      action: existing === undefined ? 'admission.lookup' : 'admission.update',
-      subject_key: pk,
-      mdtrt_id: body.mdtrt_id,
-      decision: decision.treat_first_pay_later ? 'granted' : 'not_granted',
-      detail: { list_version: state.version, primary: decision.primary_identity?.category ?? null }
-    })
+  const audit = (action: string) => () => store.audit.write({
+    client: caller.name,
+    action,
+    subject_key: pk,
+    mdtrt_id: body.mdtrt_id,
+    decision: decision.treat_first_pay_later ? 'granted' : 'not_granted',
+    detail: { list_version: state.version, primary: decision.primary_identity?.category ?? null }
   })
-  return { answer, outcome }
+
+  // Nearly every admission is new: insert first (the unique mdtrt_id decides) and read the stored
+  // one only when the visit id is taken — a retry, a correction, or an HIS bug. The answer goes out
+  // only once the admission and its audit row are committed.
+  let inserted = false
+  await store.writes.enqueue(() => {
+    inserted = store.admissions.insertIfAbsent(row)
+    if (inserted) audit('admission.lookup')()
+  })
+  if (inserted) return { answer, outcome: 'created' }
+
+  const existing = store.admissions.key(body.mdtrt_id)!
+  if (!existing.person_key.equals(pk) || existing.psn_cert_type !== certType) {
+    await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.conflict', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: 'refused' }))
+    throw new FangpinConflict(`mdtrt_id ${body.mdtrt_id} is already recorded for another person; a visit id belongs to one patient`)
+  }
+  if (existing.request_mac === mac) {
+    const stored = JSON.parse(store.admissions.storedResponse(body.mdtrt_id) ?? '{}') as AdmissionAnswer
+    await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: stored.treat_first_pay_later ? 'granted' : 'not_granted' }))
+    return { answer: stored, outcome: 'replayed' }
+  }
+  if (existing.status !== 'open') {
+    throw new FangpinConflict(`admission ${body.mdtrt_id} is already discharged and cannot be changed`)
+  }
+  await store.writes.enqueue(() => {
+    store.admissions.update(row)
+    audit('admission.update')()
+  })
+  return { answer, outcome: 'updated' }
 }
 
 export interface EligibilityRequest {

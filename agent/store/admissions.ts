@@ -44,7 +44,8 @@ export class AdmissionRepository {
       adm_dept_codg, adm_dept_name, diagnoses, request_mac, response, treat_first_pay_later, primary_category, list_version,
       client, created_at, updated_at)
       VALUES (@mdtrt_id, @person_key, @psn_cert_type, @name_masked, @begntime, @med_type, @adm_dept_codg, @adm_dept_name,
-      @diagnoses, @request_mac, @response, @treat_first_pay_later, @primary_category, @list_version, @client, @now, @now)`)
+      @diagnoses, @request_mac, @response, @treat_first_pay_later, @primary_category, @list_version, @client, @now, @now)
+      ON CONFLICT (mdtrt_id) DO NOTHING`)
     this.updateStmt = db.prepare(`UPDATE admission SET name_masked = @name_masked, begntime = @begntime, med_type = @med_type,
       adm_dept_codg = @adm_dept_codg, adm_dept_name = @adm_dept_name, diagnoses = @diagnoses, request_mac = @request_mac,
       response = @response, treat_first_pay_later = @treat_first_pay_later, primary_category = @primary_category,
@@ -63,8 +64,9 @@ export class AdmissionRepository {
     return this.responseStmt.get(mdtrtId) as string | undefined
   }
 
-  insert (a: NewAdmission): void {
-    this.insertStmt.run({ ...a, now: new Date().toISOString() })
+  /** Inserts a new admission; false (and nothing written) when the mdtrt_id is already recorded. */
+  insertIfAbsent (a: NewAdmission): boolean {
+    return this.insertStmt.run({ ...a, now: new Date().toISOString() }).changes === 1
   }
 
   update (a: NewAdmission): void {
