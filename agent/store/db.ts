@@ -18,8 +18,9 @@ export function openDatabase (dataDir: string, opts: { readonly?: boolean, migra
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
-    // Lookups read a few pages each from a list of millions: keep the hot index pages in memory.
-    db.pragma('cache_size = -65536')
+    // Lookups read a few pages each from a list of millions: keep the hot index pages in SQLite's
+    // cache (16 MB; the OS page cache holds the rest) within the agent's memory budget.
+    db.pragma('cache_size = -16384')
     db.pragma('temp_store = MEMORY')
     migrate(db, opts.migrations ?? migrations)
   }
