@@ -70,6 +70,7 @@ function progressBar (label: string, threshold: number): { update: (done: number
     },
     done () {
       if (shown) process.stderr.write('\n')
+      shown = false
     }
   }
 }
@@ -119,7 +120,7 @@ async function cmdImport (config: Config, args: string[]): Promise<number> {
       tz: config.tz,
       client: `cli:${process.env.USER ?? 'unknown'}`,
       onReadProgress: (d, t) => reading.update(d, t),
-      onLoadProgress: (p) => { reading.done(); loading.update(p) }
+      onLoadProgress: (p, total) => { reading.done(); loading.update(p, total) }
     })
     loading.done()
     if (out.problems.length > 0) {

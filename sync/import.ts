@@ -23,7 +23,7 @@ export interface ImportOptions {
   tz?: string
   client?: string
   onReadProgress?: (rowsDone: number, rowsTotal: number | undefined) => void
-  onLoadProgress?: (persons: number) => void
+  onLoadProgress?: (persons: number, total: number) => void
 }
 
 export interface ImportOutcome {
@@ -67,7 +67,7 @@ export async function importList (store: Store, profile: LoadedProfile, file: st
     label: basename(file),
     version: `import-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
     region: profile.region
-  }, opts.onLoadProgress)
+  }, opts.onLoadProgress === undefined ? undefined : (persons) => opts.onLoadProgress?.(persons, read.records.length))
   store.audit.write({
     client: opts.client ?? 'cli',
     action: 'list.import',
