@@ -13,7 +13,7 @@ import profilePlugin from './plugins/app/profile.ts'
 import authPlugin from './plugins/app/auth.ts'
 import metricsPlugin from './plugins/app/metrics.ts'
 import errorHandlerPlugin from './plugins/app/error-handler.ts'
-import jsonCharsetPlugin from './plugins/app/json-charset.ts'
+import jsonBodyPlugin from './plugins/app/json-body.ts'
 import healthRoutes from './routes/health.ts'
 import admissionRoutes from './routes/admissions.ts'
 import eligibilityRoutes from './routes/eligibility.ts'
@@ -88,7 +88,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
 
   await app.register(swaggerPlugin)
   await app.register(errorHandlerPlugin)
-  await app.register(jsonCharsetPlugin)
+  await app.register(jsonBodyPlugin)
   await app.register(storePlugin, { dataDir: opts.config.dataDir, store: opts.store })
   await app.register(profilePlugin, { profile: opts.profile, config: opts.config })
   await app.register(authPlugin)
