@@ -17,11 +17,13 @@ import jsonBodyPlugin from './plugins/app/json-body.ts'
 import healthRoutes from './routes/health.ts'
 import admissionRoutes from './routes/admissions.ts'
 import eligibilityRoutes from './routes/eligibility.ts'
+import syncRoutes from './routes/sync.ts'
+import syncPlugin from './plugins/app/sync.ts'
 
 const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas')
 
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
-export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'decision', 'admission-request', 'eligibility-request', 'readiness']
+export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result']
 
 export function loadApiSchemas (): Array<Record<string, unknown>> {
   return API_SCHEMAS.map((id) => JSON.parse(readFileSync(join(SCHEMAS_DIR, `${id}.schema.json`), 'utf8')) as Record<string, unknown>)
@@ -57,6 +59,8 @@ export interface BuildOptions {
   profile: LoadedProfile
   store?: Store
   logger?: FastifyServerOptions['logger']
+  /** schedule the registry sync and run it at start (default true when a registry is configured) */
+  autoSync?: boolean
 }
 
 export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
@@ -93,9 +97,11 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(profilePlugin, { profile: opts.profile, config: opts.config })
   await app.register(authPlugin)
   await app.register(metricsPlugin)
+  await app.register(syncPlugin, { autoStart: opts.autoSync })
 
   await app.register(healthRoutes)
   await app.register(admissionRoutes)
   await app.register(eligibilityRoutes)
+  await app.register(syncRoutes)
   return app
 }

@@ -23,6 +23,7 @@ usage:
   fangpin token list                         list tokens (never their secrets)
   fangpin token revoke <id|name>             revoke a token
   fangpin status                             list version, age, counts, tokens
+  fangpin sync                               fetch the registry's list now (exit 0 when current)
 
 configuration (environment):
   FANGPIN_DATA_DIR     data directory (default ./data)
@@ -33,6 +34,9 @@ configuration (environment):
   FANGPIN_STALE_HOURS  hours after which the list is marked stale (default 36)
   FANGPIN_LOG_LEVEL    info, warn, debug … (default info)
   FANGPIN_BODY_LIMIT   largest request body in bytes (default 2097152)
+  FANGPIN_REGISTRY_URL     county registry base URL (manifest.json); unset: no sync
+  FANGPIN_REGISTRY_PUBKEY  the registry's Ed25519 public key: registry.pub path or base64
+  FANGPIN_SYNC_CRON        when to sync, hospital time (default "30 2 * * *")
 `
 
 class UsageError extends Error {}
@@ -177,6 +181,37 @@ async function cmdToken (config: Config, args: string[]): Promise<number> {
   }
 }
 
+async function cmdSync (config: Config): Promise<number> {
+  if (config.registryUrl === null || config.registryPublicKey === null) {
+    throw new ConfigError(['fangpin sync needs FANGPIN_REGISTRY_URL and FANGPIN_REGISTRY_PUBKEY'])
+  }
+  const profile = profileFrom(config)
+  const { runSync } = await import('../sync/registry/sync.ts')
+  const store = openStore(config.dataDir)
+  const bar = progressBar('sync', 0)
+  try {
+    const result = await runSync({
+      store,
+      profile,
+      url: config.registryUrl,
+      publicKey: config.registryPublicKey,
+      tz: config.tz,
+      onProgress: (phase, done, total) => { if (phase === 'download') bar.update(done, total) }
+    }, 'cli')
+    bar.done()
+    const line = `${result.result}: ${result.message}`
+    if (result.result === 'failed') {
+      process.stderr.write(line + '\n')
+      return 1
+    }
+    process.stdout.write(line + '\n')
+    return 0
+  } finally {
+    bar.done()
+    store.close()
+  }
+}
+
 async function cmdStatus (config: Config): Promise<number> {
   const profile = profileFrom(config)
   const store = openStore(config.dataDir)
@@ -214,6 +249,7 @@ export async function main (argv: string[]): Promise<number> {
       case 'import': return await cmdImport(config, args)
       case 'token': return await cmdToken(config, args)
       case 'status': return await cmdStatus(config)
+      case 'sync': return await cmdSync(config)
       default: throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}`)
     }
   } catch (err) {

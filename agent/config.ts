@@ -1,7 +1,10 @@
 // Configuration comes from FANGPIN_* environment variables only, validated once at start:
 // a hospital IT person reading the message must know which variable is wrong and how to fix it.
 import { resolve } from 'node:path'
+import type { KeyObject } from 'node:crypto'
+import cron from 'node-cron'
 import { isValidTimeZone } from './rules/local-time.ts'
+import { readPublicKey } from '../sync/registry/manifest.ts'
 
 export interface Config {
   dataDir: string
@@ -12,6 +15,11 @@ export interface Config {
   staleHours: number
   logLevel: string
   bodyLimit: number
+  /** base URL of the county registry (manifest.json beside the data files); null: no sync */
+  registryUrl: string | null
+  registryPublicKey: KeyObject | null
+  /** node-cron expression, in the hospital's local time (FANGPIN_TZ) */
+  syncCron: string
 }
 
 export class ConfigError extends Error {
@@ -55,6 +63,32 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   if (profile.trim() === '') problems.push('FANGPIN_PROFILE is empty: set a region profile id (guangxi-liuzhou, shanxi) or the path of a profile JSON file')
   // 1,000 charge lines of ~600 bytes fit well inside 2 MiB; anything larger is not an HIS call.
   const bodyLimit = integer(env, 'FANGPIN_BODY_LIMIT', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024, problems, 'set the largest request body in bytes')
+  const registryUrl = env.FANGPIN_REGISTRY_URL?.trim() === '' ? null : env.FANGPIN_REGISTRY_URL?.trim() ?? null
+  let registryPublicKey: KeyObject | null = null
+  if (registryUrl !== null) {
+    let url: URL | null = null
+    try { url = new URL(registryUrl) } catch { url = null }
+    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      problems.push(`FANGPIN_REGISTRY_URL="${registryUrl}" is not an http(s) URL: set the address where the county publishes manifest.json`)
+    }
+    const pub = env.FANGPIN_REGISTRY_PUBKEY?.trim() ?? ''
+    if (pub === '') {
+      // There is no unsigned mode: a list nobody can vouch for must never decide who pays a deposit.
+      problems.push('FANGPIN_REGISTRY_URL is set but FANGPIN_REGISTRY_PUBKEY is not: set the county\'s registry public key (the path of registry.pub or its base64 form from `fangpin registry keygen`)')
+    } else {
+      try {
+        registryPublicKey = readPublicKey(pub)
+      } catch (err) {
+        problems.push(`FANGPIN_REGISTRY_PUBKEY is not usable: ${(err as Error).message}`)
+      }
+    }
+  } else if ((env.FANGPIN_REGISTRY_PUBKEY ?? '').trim() !== '') {
+    problems.push('FANGPIN_REGISTRY_PUBKEY is set but FANGPIN_REGISTRY_URL is not: set the registry URL too, or unset the key')
+  }
+  const syncCron = env.FANGPIN_SYNC_CRON ?? '30 2 * * *'
+  if (!cron.validate(syncCron)) {
+    problems.push(`FANGPIN_SYNC_CRON="${syncCron}" is not a cron expression: e.g. "30 2 * * *" (02:30 every night, hospital time)`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, logLevel, bodyLimit }
+  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron }
 }

@@ -193,6 +193,48 @@ export class ListRepository {
   }
 
   /**
+   * Applies a registry delta to the serving list in one transaction that also advances the loaded
+   * sequence: another process sees the list before the delta or after it, and a crash leaves it
+   * before. An upsert replaces all of a person's identities; a delete removes the person.
+   */
+  applyDelta (records: LoadRecord[], meta: LoadMeta & { base_seq: number }): LoadResult {
+    return this.db.transaction(() => {
+      const state = this.stateStmt.get() as StateRow
+      if (state.active_gen === null || state.seq !== meta.base_seq) {
+        throw new ListLoadError(`the delta applies on list ${meta.base_seq}, but list ${state.seq ?? 'none'} is loaded`)
+      }
+      const gen = state.active_gen
+      const del = this.db.prepare('DELETE FROM list_identity WHERE gen = ? AND person_key = ?')
+      const insert = this.db.prepare('INSERT INTO list_identity (gen, person_key, n, name_masked, category, begntime, endtime, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      let persons = state.person_count
+      let identities = state.identity_count
+      for (const r of records) {
+        const pk = this.keyOf(r.psn_cert_type, r.certno)
+        const removed = del.run(gen, pk).changes
+        identities -= removed
+        if (removed > 0) persons--
+        if (r.op === 'delete' || r.identities.length === 0) continue
+        const name = maskName(r.psn_name)
+        r.identities.forEach((id, n) => { insert.run(gen, pk, n, name, id.category, id.begntime, id.endtime, id.source) })
+        identities += r.identities.length
+        persons++
+      }
+      if (persons === 0) throw new ListLoadError('the delta would leave the list empty; the current list stays in service')
+      const version = meta.version ?? `${meta.source}-${meta.seq ?? gen}`
+      this.db.prepare(`UPDATE list_state SET version = ?, source = ?, demo = ?, region = ?, seq = ?, person_count = ?,
+        identity_count = ?, loaded_at = ?, data_as_of = ? WHERE id = 1`)
+        .run(version, meta.source, meta.demo === true ? 1 : 0, meta.region ?? state.region, meta.seq ?? null, persons, identities,
+          new Date().toISOString(), meta.data_as_of ?? null)
+      return { gen, version, persons, identities }
+    }).immediate()
+  }
+
+  /** Marks the serving list as confirmed current (a sync found nothing newer) without changing it. */
+  confirm (dataAsOf: string): void {
+    this.db.prepare('UPDATE list_state SET data_as_of = ? WHERE id = 1').run(dataAsOf)
+  }
+
+  /**
    * Deletes the rows of every generation that is not serving: retired lists and loads a crash
    * abandoned. Chunked, so a start or a load never blocks lookups for long. A load still running
    * (in this process or in a `fangpin import` beside the server) is left alone.

@@ -114,5 +114,44 @@ CREATE TABLE api_token (
   last_used_at TEXT
 );
 `
+  },
+  {
+    version: 2,
+    description: 'registry sync runs and alerts',
+    sql: `
+-- One row per sync attempt, for GET /v1/sync/status and for IT asking "when did it last work?".
+CREATE TABLE sync_run (
+  id          INTEGER PRIMARY KEY,
+  trigger     TEXT NOT NULL,                 -- 'cron' | 'start' | 'cli' | 'api'
+  started_at  TEXT NOT NULL,                 -- UTC ISO instant
+  finished_at TEXT,
+  result      TEXT CHECK (result IN ('running', 'updated', 'unchanged', 'failed')),
+  kind        TEXT,                          -- 'full' | 'delta' when a file was applied
+  seq_before  INTEGER,
+  seq_after   INTEGER,
+  records     INTEGER,                       -- records applied
+  message     TEXT,                          -- why it failed, in words an operator can act on
+  pid         INTEGER                        -- process running it: a 'running' row of a dead process was cut off
+);
+CREATE INDEX sync_run_started ON sync_run (started_at);
+
+-- Things staff must see: a failed or stale sync, a patient whose identity became valid during the
+-- stay (refund the deposit), one whose identity ended. Shown on the staff page (a later issue).
+CREATE TABLE alert (
+  id              INTEGER PRIMARY KEY,
+  created_at      TEXT NOT NULL,            -- UTC ISO instant
+  kind            TEXT NOT NULL,            -- sync_failed | list_stale | identity_started | identity_ended
+  level           TEXT NOT NULL CHECK (level IN ('info', 'warning', 'critical')),
+  mdtrt_id        TEXT,                     -- the admission concerned, if any
+  message         TEXT NOT NULL,            -- Chinese, for staff
+  detail          TEXT,                     -- JSON, for IT
+  acknowledged_by TEXT,
+  acknowledged_at TEXT,
+  resolved_at     TEXT                      -- set when the condition went away (a later sync worked)
+);
+CREATE INDEX alert_open ON alert (created_at) WHERE resolved_at IS NULL AND acknowledged_at IS NULL;
+-- One open alert of a kind per admission: a nightly re-check must not repeat yesterday's alert.
+CREATE UNIQUE INDEX alert_once ON alert (kind, COALESCE(mdtrt_id, '')) WHERE resolved_at IS NULL;
+`
   }
 ]

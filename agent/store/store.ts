@@ -7,6 +7,7 @@ import { AdmissionRepository } from './admissions.ts'
 import { AuditRepository } from './audit.ts'
 import { TokenRepository } from './tokens.ts'
 import { WriteQueue } from './write-queue.ts'
+import { AlertRepository } from './alerts.ts'
 
 export interface Store {
   dataDir: string
@@ -16,6 +17,7 @@ export interface Store {
   admissions: AdmissionRepository
   audit: AuditRepository
   tokens: TokenRepository
+  alerts: AlertRepository
   /** group commit for the writes of the request path (audit rows, admissions) */
   writes: WriteQueue
   close: () => void
@@ -43,6 +45,7 @@ export function openStore (dataDir: string): Store {
       admissions: new AdmissionRepository(db),
       audit: new AuditRepository(db),
       tokens: new TokenRepository(db),
+      alerts: new AlertRepository(db),
       writes,
       close: () => {
         if (!db.open) return

@@ -1,0 +1,192 @@
+// One registry sync: fetch and verify the signed manifest, pick the delta or the full snapshot,
+// download and check it, validate every record, apply it atomically, then re-check the open
+// admissions. Anything wrong leaves the old list serving and raises an alert saying why — fail open
+// for care (a stale list still answers), closed for trust (an unverifiable list is never loaded).
+import { join } from 'node:path'
+import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
+import type { KeyObject } from 'node:crypto'
+import type { Store } from '../../agent/store/store.ts'
+import type { LoadedProfile } from '../../agent/profile/profile.ts'
+import { readNdjson } from '../import/read-ndjson.ts'
+import { formatProblems } from '../import/row-report.ts'
+import { verifyManifest, SCHEMA_VERSION, type FileEntry, type Manifest } from './manifest.ts'
+import { download, fetchText, type ClientOptions } from './client.ts'
+import { recheckOpenAdmissions } from './recheck.ts'
+
+export type SyncTrigger = 'cron' | 'start' | 'cli' | 'api'
+
+export interface SyncOptions {
+  store: Store
+  profile: LoadedProfile
+  /** the registry's base URL: manifest.json and the data files are resolved against it */
+  url: string
+  publicKey: KeyObject
+  tz: string
+  client?: ClientOptions
+  now?: () => Date
+  onProgress?: (phase: 'manifest' | 'download' | 'apply', done: number, total?: number) => void
+}
+
+export interface SyncResult {
+  result: 'updated' | 'unchanged' | 'failed'
+  seq_before: number | null
+  seq_after: number | null
+  kind?: 'full' | 'delta'
+  records?: number
+  message: string
+}
+
+export class SyncRefused extends Error {
+  override name = 'SyncRefused'
+}
+
+export class SyncBusy extends Error {
+  override name = 'SyncBusy'
+}
+
+function fileUrl (base: string, file: string): string {
+  return new URL(file, base.endsWith('/') ? base : base + '/').href
+}
+
+const MANIFEST_FILE = 'manifest.json'
+
+/** Checks that are about trust, not transport: each refusal names what is wrong. */
+export function checkManifest (m: Manifest, publicKey: KeyObject, loadedSeq: number | null, region: string | null, now: Date): void {
+  if (typeof m !== 'object' || m === null || typeof m.seq !== 'number' || typeof m.full !== 'object' || m.full === null) {
+    throw new SyncRefused('the manifest is not a fangpin registry manifest')
+  }
+  if (!verifyManifest(m, publicKey)) {
+    throw new SyncRefused('the manifest signature does not verify with FANGPIN_REGISTRY_PUBKEY: not loaded (wrong key, or the manifest was altered)')
+  }
+  if (m.schema_version !== SCHEMA_VERSION) {
+    throw new SyncRefused(`the registry publishes schema version ${String(m.schema_version)}, this agent reads version ${SCHEMA_VERSION}: upgrade fangpin`)
+  }
+  if (region !== null && m.region !== region) {
+    throw new SyncRefused(`the manifest is for region ${m.region}, this agent serves ${region}: check FANGPIN_REGISTRY_URL`)
+  }
+  if (loadedSeq !== null && m.seq < loadedSeq) {
+    throw new SyncRefused(`the registry offers list ${m.seq}, older than the loaded ${loadedSeq}: refused (rollback)`)
+  }
+  const expires = Date.parse(m.expires_at)
+  if (Number.isNaN(expires) || expires <= now.getTime()) {
+    throw new SyncRefused(`the manifest expired at ${m.expires_at}: refused (the registry has not published since; ask the county to publish)`)
+  }
+  for (const f of [m.file, m.full.file]) {
+    if (!/^(full-\d+|delta-\d+-\d+)\.ndjson\.gz$/.test(f)) throw new SyncRefused(`the manifest names an unexpected file "${f}"`)
+  }
+}
+
+/** The file to take: the delta when it applies on what is loaded, otherwise the full snapshot. */
+export function chooseFile (m: Manifest, loadedSeq: number | null): FileEntry {
+  if (m.kind === 'delta' && m.base_seq !== null && loadedSeq !== null && m.base_seq === loadedSeq) {
+    return { kind: 'delta', seq: m.seq, base_seq: m.base_seq, file: m.file, record_count: m.record_count, size: m.size, sha256: m.sha256 }
+  }
+  return m.full
+}
+
+let runningHere = false
+
+/**
+ * Runs one sync. Runs never overlap: within this process a second call is refused at once, and
+ * across processes (a `fangpin sync` beside the server) a live 'running' row refuses it.
+ */
+export async function runSync (opts: SyncOptions, trigger: SyncTrigger): Promise<SyncResult> {
+  const { store } = opts
+  if (runningHere) throw new SyncBusy('a sync is already running')
+  const now = opts.now ?? (() => new Date())
+  const before = store.list.state()
+  const runId = claimRun(store, trigger, before.seq)
+  runningHere = true
+  let result: SyncResult
+  try {
+    result = await syncOnce(opts, now)
+    store.alerts.resolve('sync_failed')
+  } catch (err) {
+    const message = (err as Error).message
+    result = { result: 'failed', seq_before: before.seq, seq_after: before.seq, message }
+    store.alerts.raise({
+      kind: 'sync_failed',
+      level: 'critical',
+      message: `困难群众名单同步失败，仍使用名单版本${before.version ?? '无'}：${message}`.slice(0, 500),
+      detail: { trigger, url: opts.url }
+    })
+  } finally {
+    runningHere = false
+  }
+  store.db.prepare(`UPDATE sync_run SET finished_at = ?, result = ?, kind = ?, seq_after = ?, records = ?, message = ? WHERE id = ?`)
+    .run(new Date().toISOString(), result.result, result.kind ?? null, result.seq_after, result.records ?? null, result.message, runId)
+  return result
+}
+
+function claimRun (store: Store, trigger: SyncTrigger, seq: number | null): number {
+  return store.db.transaction(() => {
+    const running = store.db.prepare("SELECT id, pid FROM sync_run WHERE result = 'running'").all() as Array<{ id: number, pid: number | null }>
+    for (const r of running) {
+      if (r.pid !== null && r.pid !== process.pid && alive(r.pid)) throw new SyncBusy(`a sync is already running (process ${r.pid})`)
+      // A 'running' row whose process is gone was cut off by a crash.
+      store.db.prepare("UPDATE sync_run SET result = 'failed', finished_at = ?, message = 'interrupted (the process stopped)' WHERE id = ?").run(new Date().toISOString(), r.id)
+    }
+    return Number(store.db.prepare("INSERT INTO sync_run (trigger, started_at, result, seq_before, pid) VALUES (?, ?, 'running', ?, ?)")
+      .run(trigger, new Date().toISOString(), seq, process.pid).lastInsertRowid)
+  }).immediate()
+}
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult> {
+  const { store, profile } = opts
+  const state = store.list.state()
+  // A registry list never mixes with a manually imported one: after an import, take the full snapshot.
+  const loadedSeq = state.source === 'registry' ? state.seq : null
+  opts.onProgress?.('manifest', 0)
+  const text = await fetchText(fileUrl(opts.url, MANIFEST_FILE), opts.client)
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(text) as Manifest
+  } catch {
+    throw new SyncRefused('the registry manifest is not valid JSON')
+  }
+  checkManifest(manifest, opts.publicKey, loadedSeq, state.source === 'registry' ? state.region : null, now())
+  const verifiedAt = now().toISOString()
+  if (loadedSeq !== null && manifest.seq === loadedSeq) {
+    store.list.confirm(verifiedAt)
+    return { result: 'unchanged', seq_before: loadedSeq, seq_after: loadedSeq, message: `list ${loadedSeq} is current` }
+  }
+  const entry = chooseFile(manifest, loadedSeq)
+  const dir = join(store.dataDir, 'registry')
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const part = join(dir, `${entry.file}.part`)
+  await download(fileUrl(opts.url, entry.file), part, entry, opts.client, (b, t) => opts.onProgress?.('download', b, t))
+
+  const read = await readNdjson(part, { profile, tz: opts.tz })
+  if (read.problems.length > 0) {
+    throw new SyncRefused(`${entry.file}: ${read.problems.length} records fail validation, nothing was loaded — ${formatProblems(read.problems, 3).join('; ')}`)
+  }
+  if (read.rows !== entry.record_count) {
+    throw new SyncRefused(`${entry.file} has ${read.rows} records, the manifest says ${entry.record_count}`)
+  }
+  opts.onProgress?.('apply', 0, read.records.length)
+  const meta = { source: 'registry' as const, label: entry.file, version: `registry-${manifest.seq}`, region: manifest.region, seq: manifest.seq, data_as_of: verifiedAt }
+  if (entry.kind === 'delta') {
+    store.list.applyDelta(read.records, { ...meta, base_seq: entry.base_seq! })
+  } else {
+    await store.list.replace(read.records, meta, (n) => opts.onProgress?.('apply', n, read.records.length))
+  }
+  cleanDownloads(dir)
+  await recheckOpenAdmissions(store, profile, opts.tz, manifest.seq)
+  return { result: 'updated', seq_before: state.seq, seq_after: manifest.seq, kind: entry.kind, records: read.rows, message: `loaded list ${manifest.seq} (${entry.kind}, ${read.rows} records)` }
+}
+
+/** Applied files are not needed again; a partial file of another sequence never will be. */
+function cleanDownloads (dir: string): void {
+  for (const f of readdirSync(dir)) {
+    try { unlinkSync(join(dir, f)) } catch { /* already gone */ }
+  }
+}
