@@ -4,7 +4,7 @@
 // Range request instead of starting over.
 import { request } from 'undici'
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, truncateSync, unlinkSync } from 'node:fs'
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 
@@ -137,11 +137,18 @@ export async function download (url: string, dest: string, expected: { size: num
       const append = res.statusCode === 206 && have > 0
       if (!append) have = 0
       let bytes = have
-      res.body.on('data', (chunk: Buffer) => {
-        bytes += chunk.length
-        onProgress?.(bytes, expected.size)
-      })
-      await pipeline(res.body, createWriteStream(dest, { flags: append ? 'a' : 'w' }))
+      // Written chunk by chunk with plain writes: when the link drops, every byte received is on
+      // disk for the next attempt to resume from (a stream pipeline would discard its buffer).
+      const fd = openSync(dest, append ? 'a' : 'w')
+      try {
+        for await (const chunk of res.body) {
+          writeSync(fd, chunk as Buffer)
+          bytes += (chunk as Buffer).length
+          onProgress?.(bytes, expected.size)
+        }
+      } finally {
+        closeSync(fd)
+      }
       const size = statSync(dest).size
       if (size < expected.size) throw new RegistryHttpError(`${url}: the download stopped at ${size} of ${expected.size} bytes`, null, true)
     })
