@@ -63,7 +63,7 @@ export interface Built {
  * Builds the app on a fresh data directory, loads `records` as the list (if given), creates an
  * HIS token and an admin token, and listens on a free loopback port.
  */
-export async function build (t: Teardown, opts: { records?: LoadRecord[], env?: Record<string, string>, profile?: LoadedProfile, demo?: boolean } = {}): Promise<Built> {
+export async function build (t: Teardown, opts: { records?: LoadRecord[], env?: Record<string, string>, profile?: LoadedProfile, demo?: boolean, autoSync?: boolean } = {}): Promise<Built> {
   const dataDir = tempDir(t)
   const config = loadConfig({ FANGPIN_DATA_DIR: dataDir, FANGPIN_PORT: '0', FANGPIN_LOG_LEVEL: 'info', ...opts.env })
   const profile = opts.profile ?? loadProfile(config.profile)
@@ -79,6 +79,8 @@ export async function build (t: Teardown, opts: { records?: LoadRecord[], env?: 
     config,
     profile,
     store,
+    // Tests start syncs themselves unless they ask for the schedule and the start-up run.
+    autoSync: opts.autoSync ?? false,
     logger: {
       level: 'info',
       redact: { paths: REDACT, censor: '[redacted]' },

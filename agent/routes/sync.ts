@@ -15,14 +15,15 @@ export default async function syncRoutes (fastify: FastifyInstance): Promise<voi
     }
   }, async () => fastify.sync.status())
 
-  fastify.post<{ Querystring: { wait?: boolean } }>('/v1/sync/run', {
+  fastify.post<{ Querystring: { wait?: string } }>('/v1/sync/run', {
     onRequest: fastify.requireToken('admin'),
     schema: {
       tags: ['sync'],
       summary: 'Run a registry sync now (admin token)',
       description: 'Starts a sync and answers 202 at once; with ?wait=true answers when it is done. A sync already running is a 409.',
       security: [{ bearer: [] }],
-      querystring: { type: 'object', properties: { wait: { type: 'boolean', default: false } }, additionalProperties: false },
+      // Query strings are text: the API's ajv does not coerce types, so the flag is spelled out.
+      querystring: { type: 'object', properties: { wait: { type: 'string', enum: ['true', 'false', '1', '0'] } }, additionalProperties: false },
       response: { 200: { $ref: 'sync-result#' }, 202: { $ref: 'sync-result#' }, ...errors }
     }
   }, async (request, reply) => {
@@ -31,7 +32,7 @@ export default async function syncRoutes (fastify: FastifyInstance): Promise<voi
     const state = fastify.store.list.state()
     await fastify.store.writes.enqueue(() => fastify.store.audit.write({ client: request.caller?.name ?? null, action: 'sync.run', decision: 'requested' }))
     const running = fastify.sync.run('api')
-    if (request.query.wait !== true) {
+    if (request.query.wait !== 'true' && request.query.wait !== '1') {
       running.catch((err: unknown) => request.log.warn({ err }, 'requested sync not run'))
       return reply.code(202).send({ result: 'started', seq_before: state.source === 'registry' ? state.seq : null, seq_after: null, message: 'sync started; see GET /v1/sync/status' })
     }

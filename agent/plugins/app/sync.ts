@@ -95,11 +95,12 @@ async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean
         })
       }
     })
-    fastify.addHook('onClose', async () => {
-      await task?.destroy()
-      await current?.catch(() => undefined)
-    })
   }
+  // Closing waits for a running sync: the database must not close under it.
+  fastify.addHook('onClose', async () => {
+    await task?.destroy()
+    await current?.catch(() => undefined)
+  })
 }
 
 export default fp(syncPlugin, { name: 'sync', fastify: '5.x', dependencies: ['store', 'profile'] })
