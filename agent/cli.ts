@@ -25,6 +25,11 @@ usage:
   fangpin status                             list version, age, counts, tokens
   fangpin sync                               fetch the registry's list now (exit 0 when current)
 
+county registry (publisher side):
+  fangpin registry keygen --out <dir>
+  fangpin registry publish --from <xlsx|csv|ndjson> --out <dir> --key <private key> [--region <code>] [--expires-days N]
+  fangpin registry serve <dir> [--port N]
+
 configuration (environment):
   FANGPIN_DATA_DIR     data directory (default ./data)
   FANGPIN_HOST         listen address (default 127.0.0.1)
@@ -241,6 +246,11 @@ export async function main (argv: string[]): Promise<number> {
   if (cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     process.stdout.write(USAGE)
     return cmd === undefined ? 1 : 0
+  }
+  if (cmd === 'registry') {
+    // The county's tools (keygen, publish, serve) read their own flags, not the agent's configuration.
+    const { registryCommand } = await import('../sync/registry/cli.ts')
+    return await registryCommand(args)
   }
   try {
     const config = loadConfig()

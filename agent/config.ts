@@ -20,6 +20,8 @@ export interface Config {
   registryPublicKey: KeyObject | null
   /** node-cron expression, in the hospital's local time (FANGPIN_TZ) */
   syncCron: string
+  /** set by serve, not by the environment: the registry is the bundled demo registry */
+  registryDemo: boolean
 }
 
 export class ConfigError extends Error {
@@ -90,5 +92,5 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`FANGPIN_SYNC_CRON="${syncCron}" is not a cron expression: e.g. "30 2 * * *" (02:30 every night, hospital time)`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron }
+  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, registryDemo: false }
 }

@@ -6,7 +6,9 @@ import type { Config } from './config.ts'
 import { loadProfile, type LoadedProfile } from './profile/profile.ts'
 import { openStore, type Store } from './store/store.ts'
 import { buildApp } from './app.ts'
-import { DEMO_TOKEN, DEMO_TOKEN_NAME, demoRecords } from './demo/demo-list.ts'
+import { DEMO_TOKEN, DEMO_TOKEN_NAME } from './demo/demo-list.ts'
+import { startDemoRegistry } from './demo/demo-registry.ts'
+import { runSync } from '../sync/registry/sync.ts'
 
 export interface DemoNotice {
   loaded: boolean
@@ -14,19 +16,32 @@ export interface DemoNotice {
 }
 
 /**
- * On an empty data directory, loads the bundled demo list and its well-known token so that
- * `npm start` and the README's curl work at once; the demo state is announced everywhere.
+ * On an empty data directory with no registry configured, the bundled demo registry is started and
+ * its list loaded through the real sync path, with a well-known token so that `npm start` and the
+ * README's curl work at once. The demo state is announced everywhere. A data directory that holds
+ * a real (imported) list never goes back to the demo.
  */
-export async function ensureDemo (store: Store): Promise<DemoNotice> {
-  if (store.list.state().active_gen === null) {
-    await store.list.replace(demoRecords(), { source: 'demo', label: 'bundled demo list', version: 'demo-1', demo: true, region: '450206' })
-    // The token is made with the demo list only: an operator who revoked it keeps it revoked.
-    if (!store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME)) store.tokens.create(DEMO_TOKEN_NAME, 'his', DEMO_TOKEN)
-    store.audit.write({ client: 'serve', action: 'list.demo', decision: 'loaded' })
+export async function ensureDemo (store: Store, profile: LoadedProfile, config: Config): Promise<{ notice: DemoNotice, config: Config, close: () => Promise<void> }> {
+  const none = { notice: { loaded: false, token: null }, config, close: async () => undefined }
+  if (config.registryUrl !== null) return none
+  const state = store.list.state()
+  if (state.active_gen !== null && !state.demo) return none
+  const registry = await startDemoRegistry(config.dataDir)
+  const demoConfig: Config = { ...config, registryUrl: registry.url, registryPublicKey: registry.publicKey, registryDemo: true }
+  try {
+    if (state.active_gen === null) {
+      const result = await runSync({ store, profile, url: registry.url, publicKey: registry.publicKey, tz: config.tz, demo: true }, 'start')
+      if (result.result === 'failed') throw new Error(`could not load the demo list: ${result.message}`)
+      // The token is made with the demo list only: an operator who revoked it keeps it revoked.
+      if (!store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME)) store.tokens.create(DEMO_TOKEN_NAME, 'his', DEMO_TOKEN)
+      store.audit.write({ client: 'serve', action: 'list.demo', decision: 'loaded' })
+    }
+  } catch (err) {
+    await registry.close()
+    throw err
   }
-  if (!store.list.state().demo) return { loaded: false, token: null }
   const active = store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME && t.revoked_at === null)
-  return { loaded: true, token: active ? DEMO_TOKEN : null }
+  return { notice: { loaded: true, token: active ? DEMO_TOKEN : null }, config: demoConfig, close: registry.close }
 }
 
 export interface Running {
@@ -42,8 +57,10 @@ export async function startServer (config: Config): Promise<Running> {
   const store = openStore(config.dataDir)
   let app: FastifyInstance | undefined
   try {
-    const demo = await ensureDemo(store)
-    app = await buildApp({ config, profile, store })
+    const demoSetup = await ensureDemo(store, profile, config)
+    const demo = demoSetup.notice
+    app = await buildApp({ config: demoSetup.config, profile, store })
+    app.addHook('onClose', demoSetup.close)
     if (demo.loaded) {
       const banner = '*** DEMO DATA: the bundled synthetic demo list is loaded (演示数据，不得用于真实患者). Import the county list (fangpin import <file>) before real use. ***'
       app.log.warn(banner)

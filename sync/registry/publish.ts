@@ -106,9 +106,12 @@ function certType (r: { psn_cert_type?: string | null }): string {
   return r.psn_cert_type === undefined || r.psn_cert_type === null || r.psn_cert_type === '' ? '01' : r.psn_cert_type
 }
 
-/** Order of every file: (psn_cert_type, certno) by code unit, which the delta's merge relies on. */
-function byKey (a: ListRecord, b: ListRecord): number {
-  return cmp(certType(a), certType(b)) || cmp(a.certno, b.certno)
+/**
+ * The order of every file: by psn_cert_type, then certno, in code units (the NUL separator sorts
+ * below every character, so the joined key orders like the pair). The delta's merge relies on it.
+ */
+function sortKey (psnCertType: string, certno: string): string {
+  return psnCertType + '\u0000' + certno
 }
 
 /**
@@ -288,9 +291,30 @@ async function previousFull (dir: string, prev: Manifest): Promise<{ file: strin
   return { file }
 }
 
-interface PreviousRecord { key: string, line: string, record: Record<string, unknown> }
+interface PreviousRecord { key: string, line: string, certno: string, psnCertType: string }
 
-/** The previous full snapshot as (key, line, record), in file order, read as a stream. */
+// How this tool writes a record's start. Reading the key from it spares a JSON.parse per person
+// of the previous snapshot; a line written otherwise is parsed whole.
+const LINE_START = /^\{"op":"upsert","certno":("(?:[^"\\]|\\.)*"),"psn_cert_type":("(?:[^"\\]|\\.)*"),/
+
+function previousRecord (line: string): PreviousRecord {
+  const m = LINE_START.exec(line)
+  let certno: unknown
+  let psnCertType: unknown
+  if (m !== null) {
+    certno = JSON.parse(m[1])
+    psnCertType = JSON.parse(m[2])
+  } else {
+    const record = JSON.parse(line) as Record<string, unknown>
+    if (record === null || typeof record !== 'object' || record.op !== 'upsert') throw new Error('a line is not an upsert record')
+    certno = record.certno
+    psnCertType = record.psn_cert_type ?? '01'
+  }
+  if (typeof certno !== 'string' || typeof psnCertType !== 'string') throw new Error('a line has no certno')
+  return { key: sortKey(psnCertType, certno), line, certno, psnCertType }
+}
+
+/** The previous full snapshot, in file order, read as a stream. */
 async function * readPrevious (file: string): AsyncGenerator<PreviousRecord> {
   const raw = createReadStream(file)
   const gunzip = createGunzip()
@@ -302,13 +326,7 @@ async function * readPrevious (file: string): AsyncGenerator<PreviousRecord> {
   gunzip.on('error', fail)
   try {
     for await (const line of rl) {
-      if (line === '') continue
-      const record = JSON.parse(line) as Record<string, unknown>
-      if (record === null || typeof record !== 'object' || record.op !== 'upsert' || typeof record.certno !== 'string') {
-        throw new Error('a line is not an upsert record')
-      }
-      const type = typeof record.psn_cert_type === 'string' && record.psn_cert_type !== '' ? record.psn_cert_type : '01'
-      yield { key: type + '\u0000' + record.certno, line, record }
+      if (line !== '') yield previousRecord(line)
     }
     if (streamError !== undefined) throw streamError
   } finally {
@@ -363,9 +381,8 @@ class DeltaBuilder {
   }
 
   private async deleteCurrent (): Promise<void> {
-    const r = this.current!.record
-    const type = typeof r.psn_cert_type === 'string' && r.psn_cert_type !== '' ? r.psn_cert_type : '01'
-    await this.writer!.line(JSON.stringify({ op: 'delete', certno: r.certno, psn_cert_type: type }))
+    const { certno, psnCertType } = this.current!
+    await this.writer!.line(JSON.stringify({ op: 'delete', certno, psn_cert_type: psnCertType }))
     this.deletes++
     await this.advance()
   }
@@ -376,7 +393,7 @@ class DeltaBuilder {
     if (this.current !== null && this.current.key === key) {
       // The same bytes are the same record; different bytes may still be the same record written
       // by another version of this tool, so the canonical forms decide.
-      const changed = this.current.line !== line && canonicalJson(this.current.record) !== canonicalJson(rec)
+      const changed = this.current.line !== line && canonicalJson(JSON.parse(this.current.line)) !== canonicalJson(rec)
       await this.advance()
       if (!changed || this.writer === null) return
     }
@@ -397,23 +414,18 @@ class DeltaBuilder {
   }
 }
 
-function checkRecords (sorted: ListRecord[]): void {
+/** Refuses what the agent would refuse, before a hospital has to: every record is checked as written. */
+function checkRecord (r: ListRecord, out: OutRecord, duplicate: boolean): void {
+  if (r.op !== 'upsert') {
+    throw new PublishRefused(`the list contains a ${String(r.op)} record (${maskCertno(String(r.certno))}): a publish takes the whole list; leave people who left it out instead`)
+  }
+  if (duplicate) throw new PublishRefused(`the list has ${maskCertno(r.certno)} twice: a snapshot holds each person once`)
+  // The agent validates every record against the same schema and refuses the whole file for one
+  // bad record: finding it here spares every hospital a failed sync.
   const validate = schemaValidators().record
-  let previous: ListRecord | undefined
-  for (const r of sorted) {
-    if (r.op !== 'upsert') {
-      throw new PublishRefused(`the list contains a ${String(r.op)} record (${maskCertno(String(r.certno))}): a publish takes the whole list; leave people who left it out instead`)
-    }
-    if (previous !== undefined && byKey(previous, r) === 0) {
-      throw new PublishRefused(`the list has ${maskCertno(r.certno)} twice: a snapshot holds each person once`)
-    }
-    // The agent validates every record against the same schema and refuses the whole file for one
-    // bad record: finding it here spares every hospital a failed sync.
-    if (!validate(outRecord(r))) {
-      const e = validate.errors?.[0]
-      throw new PublishRefused(`the record of ${maskCertno(String(r.certno))} does not match schemas/registry-record.schema.json: ${e?.instancePath ?? ''} ${e?.message ?? ''}`)
-    }
-    previous = r
+  if (!validate(out)) {
+    const e = validate.errors?.[0]
+    throw new PublishRefused(`the record of ${maskCertno(String(r.certno))} does not match schemas/registry-record.schema.json: ${e?.instancePath ?? ''} ${e?.message ?? ''}`)
   }
 }
 
@@ -472,14 +484,17 @@ export async function publish (opts: PublishOptions): Promise<PublishResult> {
   const now = opts.now ?? new Date()
   const publicKey = createPublicKey(privateKey)
 
-  // Sorting references, never the caller's array: the caller may still need its order.
-  const sorted: ListRecord[] = []
-  for await (const r of opts.records) sorted.push(r)
+  // Sorting our own array, never the caller's: the caller may still need its order. The keys are
+  // computed once; a comparator that builds them costs seconds on a million people.
+  const sorted: Array<{ key: string, r: ListRecord }> = []
+  const take = (r: ListRecord): void => { sorted.push({ key: sortKey(certType(r), String(r.certno)), r }) }
+  const records = opts.records
+  if (Symbol.iterator in records) for (const r of records) take(r)
+  else for await (const r of records) take(r)
   if (sorted.length === 0) {
     throw new PublishRefused('the list is empty: nothing was published (an empty list would take everyone off every hospital\'s list)')
   }
-  sorted.sort(byKey)
-  checkRecords(sorted)
+  sorted.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
 
   mkdirSync(outDir, { recursive: true })
   const unlock = lock(outDir)
@@ -509,11 +524,14 @@ export async function publish (opts: PublishOptions): Promise<PublishResult> {
       // previous snapshot (sorted the same way, streamed), decides the delta. Memory holds the
       // new list and a line of the old one.
       await delta?.start()
-      for (const r of sorted) {
+      let lastKey: string | null = null
+      for (const { key, r } of sorted) {
         const rec = outRecord(r)
+        checkRecord(r, rec, key === lastKey)
+        lastKey = key
         const line = JSON.stringify(rec)
         await full.line(line)
-        await delta?.add(rec.psn_cert_type + '\u0000' + rec.certno, line, rec)
+        await delta?.add(key, line, rec)
       }
       deltaInfo = delta === null ? null : await delta.finish()
       if (delta !== null && delta.failure !== null) notes.push(`the previous full snapshot could not be read as a sorted list (${delta.failure}): published a full snapshot only`)
@@ -528,10 +546,10 @@ export async function publish (opts: PublishOptions): Promise<PublishResult> {
     if (deltaInfo !== null) renameSync(delta!.tmp, join(outDir, deltaName!))
     fsyncDir(outDir)
 
-    const fullEntry: FileEntry = { kind: 'full', seq, base_seq: null, file: fullName, ...fullInfo }
-    const top: FileEntry = deltaInfo !== null
-      ? { kind: 'delta', seq, base_seq: prev!.seq, file: deltaName!, ...deltaInfo }
-      : fullEntry
+    const entry = (kind: 'full' | 'delta', baseSeq: number | null, file: string, w: WrittenFile): FileEntry =>
+      ({ kind, seq, base_seq: baseSeq, file, record_count: w.record_count, size: w.size, sha256: w.sha256 })
+    const fullEntry = entry('full', null, fullName, fullInfo)
+    const top = deltaInfo !== null ? entry('delta', prev!.seq, deltaName!, deltaInfo) : fullEntry
     const upserts = deltaInfo === null ? fullInfo.record_count : delta!.upserts
     const deletes = deltaInfo === null ? 0 : delta!.deletes
     const unsigned: Manifest = {

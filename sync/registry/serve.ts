@@ -181,7 +181,8 @@ async function answer (dir: string, etags: EtagCache, req: IncomingMessage, res:
     let end = st.size - 1
     let status = 200
     const rangeHeader = req.headers.range
-    const ifRange = req.headers['if-range']
+    const ifRangeRaw = req.headers['if-range']
+    const ifRange = Array.isArray(ifRangeRaw) ? ifRangeRaw.join(', ') : ifRangeRaw
     // Range is defined for GET only; HEAD answers as a whole (RFC 9110 14.2).
     if (method === 'GET' && rangeHeader !== undefined && (ifRange === undefined || ifRangeHolds(ifRange, etag, lastModified))) {
       const range = parseRange(rangeHeader, st.size)

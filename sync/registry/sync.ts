@@ -22,6 +22,8 @@ export interface SyncOptions {
   url: string
   publicKey: KeyObject
   tz: string
+  /** the bundled demo registry: the list is flagged as demo data everywhere it shows */
+  demo?: boolean
   client?: ClientOptions
   now?: () => Date
   onProgress?: (phase: 'manifest' | 'download' | 'apply', done: number, total?: number) => void
@@ -173,7 +175,7 @@ async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult
     throw new SyncRefused(`${entry.file} has ${read.rows} records, the manifest says ${entry.record_count}`)
   }
   opts.onProgress?.('apply', 0, read.records.length)
-  const meta = { source: 'registry' as const, label: entry.file, version: `registry-${manifest.seq}`, region: manifest.region, seq: manifest.seq, data_as_of: verifiedAt }
+  const meta = { source: 'registry' as const, label: entry.file, version: `${opts.demo === true ? 'demo' : 'registry'}-${manifest.seq}`, region: manifest.region, seq: manifest.seq, data_as_of: verifiedAt, demo: opts.demo === true }
   if (entry.kind === 'delta') {
     store.list.applyDelta(read.records, { ...meta, base_seq: entry.base_seq! })
   } else {

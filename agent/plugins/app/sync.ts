@@ -44,7 +44,12 @@ async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean
       throw new SyncBusy('no registry is configured (FANGPIN_REGISTRY_URL)')
     }
     if (current !== null) throw new SyncBusy('a sync is already running')
-    current = runSync({ store, profile, url: config.registryUrl, publicKey: config.registryPublicKey, tz: config.tz }, trigger)
+    const state = store.list.state()
+    if (config.registryDemo && state.active_gen !== null && !state.demo) {
+      // A real list was imported while the demo ran: the demo registry must never replace it.
+      return { result: 'unchanged', seq_before: null, seq_after: null, message: 'a real list is loaded; the demo registry is no longer used' }
+    }
+    current = runSync({ store, profile, url: config.registryUrl, publicKey: config.registryPublicKey, tz: config.tz, demo: config.registryDemo }, trigger)
     try {
       const result = await current
       fastify.log[result.result === 'failed' ? 'error' : 'info']({ sync: { trigger, ...result } }, `registry sync ${result.result}: ${result.message}`)

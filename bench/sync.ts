@@ -1,0 +1,139 @@
+// npm run bench:sync — publishes a 1,000,000-record full snapshot, syncs it into an agent over HTTP
+// on loopback while lookups keep coming, and compares the sync with sqlite3's .import of the same
+// rows from CSV, in the same run. Then a 10,000-record delta.
+// Goals (issue 3 / DESIGN.md Targets): sync <= 4 x .import; lookup p99 during the sync <= 50 ms;
+// a 10,000-record delta <= 1 s.
+import autocannon from 'autocannon'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir, cpus, totalmem } from 'node:os'
+import { join, resolve } from 'node:path'
+import { generateKeyPairSync } from 'node:crypto'
+import { once } from 'node:events'
+import { openStore } from '../agent/store/store.ts'
+import { checkCharacter } from '../agent/identity/certno.ts'
+import { publicKeyBase64 } from '../sync/registry/manifest.ts'
+import { publish } from '../sync/registry/publish.ts'
+import { startRegistryServer } from '../sync/registry/serve.ts'
+import type { ListRecord } from '../sync/import/list-record.ts'
+
+const ROOT = resolve(import.meta.dirname, '..')
+const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1_000_000)
+const DELTA = 10_000
+const CATEGORIES = ['extreme_poverty', 'minimum_living', 'out_of_poverty', 'unstable_out_of_poverty', 'marginal_at_risk', 'near_minimum_living']
+
+function certnoOf (n: number): string {
+  const addr = 450000 + (n % 1000)
+  const day = 1 + (Math.floor(n / 1000) % 28)
+  const month = 1 + (Math.floor(n / 28000) % 12)
+  const year = 1940 + (Math.floor(n / 336000) % 60)
+  const first17 = `${addr}${year}${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}${String(Math.floor(n / 20_160_000) % 1000).padStart(3, '0')}`
+  return first17 + checkCharacter(first17)
+}
+
+function record (i: number, variant = 0): ListRecord {
+  return {
+    op: 'upsert',
+    certno: certnoOf(i),
+    psn_cert_type: '01',
+    psn_name: '测试人员',
+    identities: [{ category: CATEGORIES[(i + variant) % CATEGORIES.length], begntime: '2020-01-01 00:00:00', endtime: null, source: '民政' }]
+  }
+}
+
+function * people (n: number, changedFrom = -1, variant = 0): Generator<ListRecord> {
+  for (let i = 0; i < n; i++) yield record(i, i >= changedFrom && changedFrom >= 0 && i < changedFrom + DELTA ? variant : 0)
+}
+
+function start (args: string[], env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
+  return new Promise((resolveStart, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    const onData = (d: Buffer): void => {
+      out += d.toString()
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out)
+      if (m !== null) resolveStart({ child, url: m[1] })
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
+  })
+}
+
+async function waitForSeq (url: string, token: string, seq: number): Promise<void> {
+  for (;;) {
+    const res = await fetch(url + '/v1/sync/status', { headers: { authorization: `Bearer ${token}` } })
+    const s = await res.json() as { loaded_seq: number | null, last_attempt: { result: string, message: string } | null }
+    if (s.loaded_seq === seq) return
+    if (s.last_attempt?.result === 'failed') throw new Error(`sync failed: ${s.last_attempt.message}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'fangpin-bench-sync-'))
+const children: ChildProcess[] = []
+let registry: Awaited<ReturnType<typeof startRegistryServer>> | undefined
+try {
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`)
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const regDir = join(dir, 'registry')
+  let t0 = performance.now()
+  await publish({ records: people(PEOPLE), outDir: regDir, privateKey, region: '450206' })
+  console.log(`published ${PEOPLE} records in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  registry = await startRegistryServer(regDir, { port: 0 })
+
+  // the baseline: sqlite3's .import of the same rows (key, name, category, window, source) from CSV
+  const csv = join(dir, 'rows.csv')
+  const w = createWriteStream(csv)
+  for (let i = 0; i < PEOPLE; i++) {
+    const r = record(i)
+    if (!w.write(`${r.psn_cert_type}:${r.certno},${r.psn_name ?? ''},${r.identities[0].category},${r.identities[0].begntime},,${r.identities[0].source ?? ''}\n`)) await once(w, 'drain')
+  }
+  w.end()
+  await once(w, 'finish')
+  const baseDb = join(dir, 'baseline.db')
+  spawnSync('sqlite3', [baseDb, 'PRAGMA journal_mode=WAL; CREATE TABLE list_identity (person_key TEXT, name TEXT, category TEXT, begntime TEXT, endtime TEXT, source TEXT, PRIMARY KEY (person_key)) WITHOUT ROWID;'])
+  t0 = performance.now()
+  const imp = spawnSync('sqlite3', [baseDb, '.mode csv', `.import ${csv} list_identity`])
+  const importSeconds = (performance.now() - t0) / 1000
+  if (imp.status !== 0) throw new Error(`sqlite3 .import failed: ${imp.stderr.toString()}`)
+
+  // the agent: a small imported list to answer from while the registry's list comes in
+  const dataDir = join(dir, 'data')
+  const store = openStore(dataDir)
+  await store.list.replace(people(1000), { source: 'import', label: 'bench-start' })
+  const token = store.tokens.create('bench', 'admin').token
+  store.close()
+  const agent = await start(['agent/cli.ts', 'serve'], {
+    FANGPIN_DATA_DIR: dataDir, FANGPIN_PORT: '0', FANGPIN_LOG_LEVEL: 'warn',
+    FANGPIN_REGISTRY_URL: registry.url + '/', FANGPIN_REGISTRY_PUBKEY: publicKeyBase64(publicKey)
+  })
+  children.push(agent.child)
+  t0 = performance.now()
+  let n = 0
+  // lookups during the sync (the start-up sync begins as the agent starts)
+  const lookups = autocannon({
+    url: agent.url + '/v1/eligibility', connections: 10, duration: 600, method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    requests: [{ setupRequest (req) { n++; return { ...req, body: JSON.stringify({ certno: certnoOf(n % 1000), at: '2026-11-20 09:30:00' }) } } }]
+  })
+  await waitForSeq(agent.url, token, 1)
+  const syncSeconds = (performance.now() - t0) / 1000
+  ;(lookups as unknown as { stop: () => void }).stop()
+  const during = await lookups
+  console.log(`full sync of ${PEOPLE} records over HTTP: ${syncSeconds.toFixed(1)} s`)
+  console.log(`sqlite3 .import of the same rows:        ${importSeconds.toFixed(1)} s`)
+  console.log(`ratio sync / .import:                     ${(syncSeconds / importSeconds).toFixed(2)} (goal <= 4)`)
+  console.log(`lookups during the sync:                  ${during.requests.total} answered, p50 ${during.latency.p50} ms, p99 ${during.latency.p99} ms, max ${during.latency.max} ms (goal p99 <= 50 ms), non-2xx ${during.non2xx}`)
+
+  await publish({ records: people(PEOPLE, 5000, 1), outDir: regDir, privateKey, region: '450206' })
+  t0 = performance.now()
+  const res = await fetch(agent.url + '/v1/sync/run?wait=true', { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  const body = await res.json() as { result: string, kind?: string, records?: number, message: string }
+  const deltaSeconds = (performance.now() - t0) / 1000
+  console.log(`delta of ${body.records ?? '?'} records (${body.kind ?? '?'}, ${body.result}): ${deltaSeconds.toFixed(2)} s (goal <= 1 s)`)
+} finally {
+  for (const c of children) c.kill('SIGKILL')
+  await registry?.close()
+  rmSync(dir, { recursive: true, force: true })
+}
