@@ -293,7 +293,8 @@ t.test('progress is reported about every thousand rows with the line count as to
   t.same(calls.at(-1), [2501, 2501])
 })
 
-t.test('a 200,000-row CSV reads in a few seconds', async (t) => {
+// Speed lives in the benchmarks, not here: this checks that a county-sized file reads whole.
+t.test('a 200,000-row CSV reads whole, every row counted and merged', async (t) => {
   const dir = tempDir(t)
   const file = join(dir, 'big.csv')
   const parts = ['序号,姓名,身份证号,人员类别,认定时间,退出时间,家庭住址\n']
@@ -301,13 +302,11 @@ t.test('a 200,000-row CSV reads in a few seconds', async (t) => {
     parts.push(`${i + 1},人员${i},${synthId(i)},${i % 3 === 0 ? '低保、脱贫人口' : '特困人员'},2026-03-01,2026-12-31,某村${i}号\n`)
   }
   writeFileSync(file, parts.join(''))
-  const started = performance.now()
   const res = await readListFile(file, { profile })
-  const seconds = (performance.now() - started) / 1000
   t.equal(res.rows, 200_000)
   t.equal(res.badRows, 0)
-  // About 2.5 s on one core without coverage; the margin is for coverage instrumentation and parallel test jobs.
-  t.ok(seconds < 15, `read in ${seconds.toFixed(1)} s`)
+  t.equal(res.records.length, 200_000)
+  t.equal(res.records[0].identities.length, 2, 'a two-category cell gives two identities')
 })
 
 t.test('files that are not lists are refused with a message saying what to do', async (t) => {

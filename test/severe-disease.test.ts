@@ -337,14 +337,12 @@ t.test('a range may cross letters', async (t) => {
   t.same(groups(p, [d('C89.000')]), [])
 })
 
-t.test('a matching call is fast enough to run on every admission', async (t) => {
+t.test('none of five common non-severe diagnoses matches, however often it is asked', async (t) => {
   const dx = [d('J18.900', '肺炎'), d('I10.x00', '高血压'), d('E11.900', '2型糖尿病'), d('A15.000', '肺结核'), d('D56.000', 'α型地中海贫血')]
   const px = [{ oprn_oprt_code: '99.0400' }]
-  matchSevereDiseases(gx, dx, px)
-  const start = process.hrtime.bigint()
-  for (let i = 0; i < 20000; i++) matchSevereDiseases(gx, dx, px)
-  const ms = Number(process.hrtime.bigint() - start) / 1e6
-  t.ok(ms < 2000, `20,000 calls took ${ms.toFixed(0)} ms`)
+  // The compiled profile is cached: repeated calls must give the same (empty) answer.
+  const answers = Array.from({ length: 1000 }, () => matchSevereDiseases(gx, dx, px).length)
+  t.same([...new Set(answers)], [0])
 })
 
 t.test('every code and prefix the profiles list exists in the ICD-10 table', { skip: noTable }, async (t) => {

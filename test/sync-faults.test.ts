@@ -124,7 +124,7 @@ t.test('a hanging registry times out instead of blocking the sync', async (t) =>
   const r = await runSync(s.opts, 'cli')
   t.equal(r.result, 'failed')
   t.match(r.message, /did not answer in time/)
-  t.ok(Date.now() - started < 5000, 'gave up after the timeouts')
+  t.ok(Date.now() - started < 30_000, 'gave up after the timeouts instead of waiting for ever')
   t.equal(s.store.list.state().active_gen, null)
 })
 
