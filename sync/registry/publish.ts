@@ -4,7 +4,7 @@
 // last, so a reader never sees a manifest that points at a missing or half-written file.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import {
-  closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, mkdirSync, openSync,
+  closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, linkSync, mkdirSync, openSync,
   readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync
 } from 'node:fs'
 import { once } from 'node:events'
@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { Transform } from 'node:stream'
+import type { WriteStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { createGzip, createGunzip } from 'node:zlib'
 import { Ajv2020 } from 'ajv/dist/2020.js'
@@ -139,6 +140,7 @@ class GzipNdjsonWriter {
   private readonly gzip = createGzip({ level: 6 })
   private readonly hash = createHash('sha256')
   private readonly finished: Promise<void>
+  private readonly file: WriteStream
   private failure: Error | undefined
   private batch: string[] = []
   private batchChars = 0
@@ -154,7 +156,8 @@ class GzipNdjsonWriter {
       }
     })
     // 'wx': a temp name that exists belongs to someone else; never write into it.
-    this.finished = pipeline(this.gzip, counter, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }))
+    this.file = createWriteStream(tmp, { flags: 'wx', mode: 0o644 })
+    this.finished = pipeline(this.gzip, counter, this.file)
     this.finished.catch((err: Error) => { this.failure = err })
   }
 
@@ -189,8 +192,12 @@ class GzipNdjsonWriter {
   async abort (): Promise<void> {
     this.gzip.destroy()
     await this.finished.catch(() => undefined)
+    // The pipeline can settle before the file's open() has; the file would then appear after
+    // the unlink below. Its 'close' comes only after open and close are both done.
+    if (!this.file.closed) await once(this.file, 'close').catch(() => undefined)
     try { unlinkSync(this.tmp) } catch { /* never created */ }
   }
+
 }
 
 function fsyncFile (file: string): void {
@@ -438,22 +445,35 @@ function dataFileSeq (name: string): number | null {
 /** One publish at a time per directory: two would both take the same sequence number. */
 function lock (dir: string): () => void {
   const file = join(dir, '.publish.lock')
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 })
-      return () => { try { unlinkSync(file) } catch { /* already gone */ } }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const pid = Number(readFileSync(file, 'utf8').trim())
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new PublishRefused(`another publish (process ${pid}) is running in ${dir}; wait for it to finish`)
+  // The pid is in the file before the file has its name (link), so a second publish never reads
+  // an empty lock and takes it for a dead one.
+  const mine = join(dir, `.publish.lock.${process.pid}`)
+  writeFileSync(mine, String(process.pid), { mode: 0o600 })
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        linkSync(mine, file)
+        return () => { try { unlinkSync(file) } catch { /* already gone */ } }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+      let pid: number
+      try {
+        pid = Number(readFileSync(file, 'utf8').trim())
+      } catch {
+        continue // released meanwhile
       }
       if (pid === process.pid) throw new PublishRefused(`a publish into ${dir} is already running in this process`)
+      if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) {
+        throw new PublishRefused(`another publish (process ${pid}) is already running in ${dir}; wait for it to finish`)
+      }
       // left by a publish that crashed
-      unlinkSync(file)
+      try { unlinkSync(file) } catch { /* someone else cleared it */ }
     }
+    throw new PublishRefused(`could not lock ${dir} for publishing`)
+  } finally {
+    unlinkSync(mine)
   }
-  throw new PublishRefused(`could not lock ${dir} for publishing`)
 }
 
 function alive (pid: number): boolean {
