@@ -49,6 +49,10 @@ function integerArg (value: string | undefined, name: string, def: number, min: 
   return Number(value)
 }
 
+function people (n: number): string {
+  return `${n} ${n === 1 ? 'person' : 'people'}`
+}
+
 function kb (bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`
 }
@@ -177,10 +181,10 @@ async function cmdPublish (args: string[], io: RegistryIo): Promise<number> {
   try {
     const r = await publish({ records: read.records, outDir, privateKey, region, expiresDays })
     const m = r.manifest
-    const lines = [`published list ${m.seq} for region ${m.region} in ${outDir}: ${m.full.record_count} people (from ${read.rows} rows, ${read.format})`]
+    const lines = [`published list ${m.seq} for region ${m.region} in ${outDir}: ${people(m.full.record_count)} (from ${read.rows} rows, ${read.format})`]
     for (const note of r.notes) lines.push(`note: ${note}`)
     if (m.kind === 'delta') lines.push(`  ${m.file.padEnd(26)} ${r.upserts} upserts, ${r.deletes} deletes since list ${m.base_seq ?? ''} (${kb(m.size)})`)
-    lines.push(`  ${m.full.file.padEnd(26)} ${m.full.record_count} people (${kb(m.full.size)})`)
+    lines.push(`  ${m.full.file.padEnd(26)} ${people(m.full.record_count)} (${kb(m.full.size)})`)
     lines.push(`  ${'manifest.json'.padEnd(26)} signed; expires ${m.expires_at} (${expiresDays} days): publish again before then, or hospitals refuse the list`)
     if (r.removed.length > 0) lines.push(`removed older files: ${r.removed.join(', ')}`)
     io.out.write(lines.join('\n') + '\n')

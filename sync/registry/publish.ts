@@ -5,14 +5,13 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import {
   closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, linkSync, mkdirSync, openSync,
-  readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync
+  readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, type WriteStream
 } from 'node:fs'
 import { once } from 'node:events'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { Transform } from 'node:stream'
-import type { WriteStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { createGzip, createGunzip } from 'node:zlib'
 import { Ajv2020 } from 'ajv/dist/2020.js'
@@ -197,7 +196,6 @@ class GzipNdjsonWriter {
     if (!this.file.closed) await once(this.file, 'close').catch(() => undefined)
     try { unlinkSync(this.tmp) } catch { /* never created */ }
   }
-
 }
 
 function fsyncFile (file: string): void {
