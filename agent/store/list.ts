@@ -132,7 +132,7 @@ export class ListRepository {
     }).immediate()
     this.loadingHere.add(gen)
     const insert = this.db.prepare('INSERT INTO list_identity (gen, person_key, n, name_masked, category, begntime, endtime, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-    interface Keyed { pk: Buffer, r: LoadRecord }
+    interface Keyed { pk: Buffer, head: number, r: LoadRecord }
     const writeChunk = this.db.transaction((batch: Keyed[]) => {
       for (const { pk, r } of batch) {
         const name = maskName(r.psn_name)
@@ -149,7 +149,8 @@ export class ListRepository {
       const keyed: Keyed[] = []
       for await (const r of records) {
         if (r.op === 'delete' || r.identities.length === 0) continue
-        keyed.push({ pk: this.keyOf(r.psn_cert_type, r.certno), r })
+        const pk = this.keyOf(r.psn_cert_type, r.certno)
+        keyed.push({ pk, head: pk.readUIntBE(0, 6), r })
         identities += r.identities.length
         if (keyed.length % CHUNK === 0) await new Promise((resolve) => setImmediate(resolve))
       }
@@ -158,7 +159,8 @@ export class ListRepository {
         // An empty export is a broken export far more often than a county with nobody in need.
         throw new ListLoadError('the new list has no people in it; the current list stays in service')
       }
-      keyed.sort((x, y) => Buffer.compare(x.pk, y.pk))
+      // The first 48 bits as a plain number order almost every pair without a call into Buffer.compare.
+      keyed.sort((x, y) => x.head - y.head || Buffer.compare(x.pk, y.pk))
       for (let i = 1; i < keyed.length; i++) {
         if (keyed[i].pk.equals(keyed[i - 1].pk)) throw new ListLoadError('the list names the same person twice (duplicate ID number); nothing was loaded')
       }
