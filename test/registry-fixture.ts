@@ -39,6 +39,8 @@ export interface PublishSpec {
   schemaVersion?: number
   /** change the manifest after signing (a forged manifest) */
   tamper?: (m: Manifest) => void
+  /** change the manifest before signing (a registry that signs nonsense) */
+  before?: (m: Manifest) => void
 }
 
 /** Writes full-<seq> (and delta-<base>-<seq>) and a manifest signed with `privateKey`. */
@@ -65,6 +67,7 @@ export function publishTo (dir: string, privateKey: KeyObject, spec: PublishSpec
     file: top.file,
     full: fullEntry
   }
+  spec.before?.(manifest)
   const signed = signManifest(manifest, privateKey)
   spec.tamper?.(signed)
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(signed, null, 2))

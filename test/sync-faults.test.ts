@@ -154,6 +154,7 @@ t.test('untrusted manifests and bad files are refused and the old list stays', a
     ['a manifest signed by another key', (s) => { publishTo(s.dir, keys().privateKey, { seq: 2, full: [rec(A, 'orphan')] }) }, /signature/],
     ['an expired manifest', (s) => { publishTo(s.dir, s.key.privateKey, { seq: 2, full: [rec(A, 'orphan')], createdAt: new Date(Date.now() - 50 * 86_400_000), expiresAt: new Date(Date.now() - 1000) }) }, /expired/],
     ['another region', (s) => { publishTo(s.dir, s.key.privateKey, { seq: 2, full: [rec(A, 'orphan')], region: '140000' }) }, /region/],
+    ['a signed manifest whose full snapshot is of another sequence', (s) => { publishTo(s.dir, s.key.privateKey, { seq: 2, full: [rec(A, 'orphan')], before: (m) => { m.full.seq = 1 } }) }, /inconsistent/],
     ['an unknown schema version', (s) => { publishTo(s.dir, s.key.privateKey, { seq: 2, full: [rec(A, 'orphan')], schemaVersion: 2 }) }, /schema version/],
     ['a record that fails the schema', (s) => { publishTo(s.dir, s.key.privateKey, { seq: 2, full: [rec(A, 'orphan'), { op: 'upsert', certno: B, identities: [{ category: 'minimum_living', begntime: 'yesterday' }] }] }) }, /fail validation/],
     ['a duplicate certno in one snapshot', (s) => { publishTo(s.dir, s.key.privateKey, { seq: 2, full: [rec(A, 'orphan'), rec(A, 'minimum_living')] }) }, /fail validation/],

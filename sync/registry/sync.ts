@@ -73,6 +73,9 @@ export function checkManifest (m: Manifest, publicKey: KeyObject, loadedSeq: num
   if (Number.isNaN(expires) || expires <= now.getTime()) {
     throw new SyncRefused(`the manifest expired at ${m.expires_at}: refused (the registry has not published since; ask the county to publish)`)
   }
+  if (m.full.kind !== 'full' || m.full.seq !== m.seq || (m.kind === 'delta' && m.base_seq === null)) {
+    throw new SyncRefused('the manifest is inconsistent: its full snapshot is not of the same sequence')
+  }
   for (const f of [m.file, m.full.file]) {
     if (!/^(full-\d+|delta-\d+-\d+)\.ndjson\.gz$/.test(f)) throw new SyncRefused(`the manifest names an unexpected file "${f}"`)
   }
