@@ -9,29 +9,18 @@
 // the bare route pays too. Moving the admission/audit writes off the answer path made little
 // difference (measured: 3,706 → 3,923 req/s), so durability is not what costs the ratio.
 import autocannon from 'autocannon'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs'
 import { tmpdir, cpus, totalmem } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { openStore } from '../agent/store/store.ts'
-import { checkCharacter } from '../agent/identity/certno.ts'
+import { certnoOf, start } from './fixture.ts'
 import type { LoadRecord } from '../agent/store/list.ts'
 
-const ROOT = resolve(import.meta.dirname, '..')
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1_000_000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = 50
 const CATEGORIES = ['extreme_poverty', 'minimum_living', 'out_of_poverty', 'unstable_out_of_poverty', 'marginal_at_risk', 'near_minimum_living']
-
-function certnoOf (n: number): string {
-  // distinct valid numbers: 6 address digits vary with n, birth dates cycle over real days
-  const addr = 450000 + (n % 1000)
-  const day = 1 + (Math.floor(n / 1000) % 28)
-  const month = 1 + (Math.floor(n / 28000) % 12)
-  const year = 1940 + (Math.floor(n / 336000) % 60)
-  const first17 = `${addr}${year}${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}${String(Math.floor(n / 20_160_000) % 1000).padStart(3, '0')}`
-  return first17 + checkCharacter(first17)
-}
 
 function * people (n: number): Generator<LoadRecord> {
   for (let i = 0; i < n; i++) {
@@ -39,21 +28,6 @@ function * people (n: number): Generator<LoadRecord> {
     if (i % 5 === 0) identities.push({ category: 'out_of_poverty', begntime: '2016-12-31 00:00:00', endtime: null, source: '乡村振兴' })
     yield { op: 'upsert', certno: certnoOf(i), psn_cert_type: '01', psn_name: '测试人员', identities }
   }
-}
-
-function start (args: string[], env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
-  return new Promise((resolveStart, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const onData = (d: Buffer): void => {
-      out += d.toString()
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(out)
-      if (m !== null) resolveStart({ child, url: m[1] })
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
-  })
 }
 
 async function load (url: string, token: string | null, label: string, path = '/v1/admissions'): Promise<autocannon.Result> {

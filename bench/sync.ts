@@ -4,32 +4,22 @@
 // Goals (issue 3 / DESIGN.md Targets): sync <= 4 x .import; lookup p99 during the sync <= 50 ms;
 // a 10,000-record delta <= 1 s.
 import autocannon from 'autocannon'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, cpus, totalmem } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { generateKeyPairSync } from 'node:crypto'
 import { once } from 'node:events'
 import { openStore } from '../agent/store/store.ts'
-import { checkCharacter } from '../agent/identity/certno.ts'
+import { certnoOf, start } from './fixture.ts'
 import { publicKeyBase64 } from '../sync/registry/manifest.ts'
 import { publish } from '../sync/registry/publish.ts'
 import { startRegistryServer } from '../sync/registry/serve.ts'
 import type { ListRecord } from '../sync/import/list-record.ts'
 
-const ROOT = resolve(import.meta.dirname, '..')
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1_000_000)
 const DELTA = 10_000
 const CATEGORIES = ['extreme_poverty', 'minimum_living', 'out_of_poverty', 'unstable_out_of_poverty', 'marginal_at_risk', 'near_minimum_living']
-
-function certnoOf (n: number): string {
-  const addr = 450000 + (n % 1000)
-  const day = 1 + (Math.floor(n / 1000) % 28)
-  const month = 1 + (Math.floor(n / 28000) % 12)
-  const year = 1940 + (Math.floor(n / 336000) % 60)
-  const first17 = `${addr}${year}${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}${String(Math.floor(n / 20_160_000) % 1000).padStart(3, '0')}`
-  return first17 + checkCharacter(first17)
-}
 
 function record (i: number, variant = 0): ListRecord {
   return {
@@ -43,21 +33,6 @@ function record (i: number, variant = 0): ListRecord {
 
 function * people (n: number, changedFrom = -1, variant = 0): Generator<ListRecord> {
   for (let i = 0; i < n; i++) yield record(i, i >= changedFrom && changedFrom >= 0 && i < changedFrom + DELTA ? variant : 0)
-}
-
-function start (args: string[], env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
-  return new Promise((resolveStart, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const onData = (d: Buffer): void => {
-      out += d.toString()
-      const m = /listening on (http:\/\/[^\s"]+)/.exec(out)
-      if (m !== null) resolveStart({ child, url: m[1] })
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
-  })
 }
 
 async function waitForSeq (url: string, token: string, seq: number): Promise<void> {

@@ -3,6 +3,7 @@
 import type { DB } from './db.ts'
 import { personKey } from '../identity/subject-key.ts'
 import { maskName } from '../identity/name.ts'
+import { processAlive } from './process-alive.ts'
 
 export interface StoredIdentity {
   category: string
@@ -268,14 +269,6 @@ export class ListRepository {
   }
 }
 
-function processAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 function toState (row: StateRow): ListState {
   return { ...row, demo: row.demo === 1 }

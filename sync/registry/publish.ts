@@ -18,6 +18,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import type { ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import type { ListRecord } from '../import/list-record.ts'
+import { processAlive } from '../../agent/store/process-alive.ts'
+import { sha256File } from './client.ts'
+
+export { sha256File }
 import { maskCertno } from '../import/row-report.ts'
 import { canonicalJson, signManifest, verifyManifest, SCHEMA_VERSION, type FileEntry, type Manifest } from './manifest.ts'
 
@@ -251,11 +255,6 @@ export function writeManifestFile (dir: string, manifest: Manifest): void {
   fsyncDir(dir)
 }
 
-export async function sha256File (file: string): Promise<string> {
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file), hash)
-  return hash.digest('hex')
-}
 
 /**
  * The previous publish in `dir`, checked: it must verify with this key (a directory signed by
@@ -462,7 +461,7 @@ function lock (dir: string): () => void {
         continue // released meanwhile
       }
       if (pid === process.pid) throw new PublishRefused(`a publish into ${dir} is already running in this process`)
-      if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) {
+      if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) {
         throw new PublishRefused(`another publish (process ${pid}) is already running in ${dir}; wait for it to finish`)
       }
       // left by a publish that crashed
@@ -474,14 +473,6 @@ function lock (dir: string): () => void {
   }
 }
 
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /**
  * Publishes `records` as the next sequence in `outDir`: the full snapshot, the delta against the

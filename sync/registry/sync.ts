@@ -12,6 +12,7 @@ import { formatProblems } from '../import/row-report.ts'
 import { verifyManifest, SCHEMA_VERSION, type FileEntry, type Manifest } from './manifest.ts'
 import { download, fetchText, type ClientOptions } from './client.ts'
 import { recheckOpenAdmissions } from './recheck.ts'
+import { processAlive } from '../../agent/store/process-alive.ts'
 
 export type SyncTrigger = 'cron' | 'start' | 'cli' | 'api'
 
@@ -127,7 +128,7 @@ function claimRun (store: Store, trigger: SyncTrigger, seq: number | null): numb
   return store.db.transaction(() => {
     const running = store.db.prepare("SELECT id, pid FROM sync_run WHERE result = 'running'").all() as Array<{ id: number, pid: number | null }>
     for (const r of running) {
-      if (r.pid !== null && r.pid !== process.pid && alive(r.pid)) throw new SyncBusy(`a sync is already running (process ${r.pid})`)
+      if (r.pid !== null && r.pid !== process.pid && processAlive(r.pid)) throw new SyncBusy(`a sync is already running (process ${r.pid})`)
       // A 'running' row whose process is gone was cut off by a crash.
       store.db.prepare("UPDATE sync_run SET result = 'failed', finished_at = ?, message = 'interrupted (the process stopped)' WHERE id = ?").run(new Date().toISOString(), r.id)
     }
@@ -136,14 +137,6 @@ function claimRun (store: Store, trigger: SyncTrigger, seq: number | null): numb
   }).immediate()
 }
 
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult> {
   const { store, profile } = opts
