@@ -36,6 +36,14 @@ function fail (reason: CertnoProblem, extra = ''): CertnoResult {
   return { ok: false, reason, message: MESSAGES[reason] + extra }
 }
 
+// Formatting a date costs more than the whole check; a list load checks a million numbers.
+let latestMemo = { day: -1, text: '' }
+function latestBirthDate (today: Date): string {
+  const day = Math.floor(today.getTime() / 86_400_000)
+  if (day !== latestMemo.day) latestMemo = { day, text: new Date((day + 1) * 86_400_000).toISOString().slice(0, 10) }
+  return latestMemo.text
+}
+
 /**
  * Validates and normalises a resident ID number. Surrounding blanks (including the
  * full-width space HIS exports carry) are removed, a lower-case x is upper-cased,
@@ -61,7 +69,7 @@ export function normaliseCertno (input: string, today: Date = new Date()): Certn
   const birth = `${raw.slice(6, 10)}-${raw.slice(10, 12)}-${raw.slice(12, 14)}`
   // A birth date later than tomorrow (UTC) is impossible in any time zone the hospital may be in;
   // comparing with today in UTC alone would refuse a newborn before 08:00 Beijing time.
-  const latest = new Date(today.getTime() + 86_400_000).toISOString().slice(0, 10)
+  const latest = latestBirthDate(today)
   if (!validDate(y, m, d) || birth > latest) return fail('bad_date')
   const expected = checkCharacter(raw.slice(0, 17))
   if (raw[17] !== expected) return fail('bad_check_digit', `：应为${expected}`)
