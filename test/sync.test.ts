@@ -50,6 +50,10 @@ t.test('GET /v1/sync/status and POST /v1/sync/run (admin only) over HTTP', async
   const answer = await b.post('/v1/eligibility', { certno: A })
   t.equal(answer.json.treat_first_pay_later, true)
   t.equal(answer.json.list.version, 'registry-1')
+  const metrics = await b.get('/metrics')
+  t.match(metrics.text, /fangpin_list_seq 1/)
+  t.match(metrics.text, /fangpin_sync_last_failed 0/)
+  t.match(metrics.text, /fangpin_sync_last_success_timestamp_seconds [1-9]\d{9}/)
   const started = await b.post('/v1/sync/run', undefined, { authorization: `Bearer ${b.adminToken}` })
   t.equal(started.status, 202)
   t.equal(started.json.result, 'started')
@@ -159,6 +163,7 @@ t.test('a registry down for days: lookups still answer, marked stale, and readyz
   const status = await b.get('/v1/sync/status')
   t.equal(status.json.stale, true)
   t.equal(status.json.last_attempt.result, 'failed')
+  t.match((await b.get('/metrics')).text, /fangpin_sync_last_failed 1/)
 })
 
 t.test('kill -9 while a 200,000-record snapshot is applied: after restart the old or the new list is complete', async (t) => {

@@ -3,6 +3,21 @@
 import type { FastifyInstance } from 'fastify'
 import { listView } from '../rules/eligibility.ts'
 
+/** For an alert rule such as "no successful sync for 36 hours" or "the last sync failed". */
+function syncGauges (fastify: FastifyInstance): Array<{ name: string, help: string, value: number }> {
+  const db = fastify.store.db
+  const ok = db.prepare("SELECT finished_at FROM sync_run WHERE result IN ('updated', 'unchanged') ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined
+  const last = db.prepare("SELECT result FROM sync_run WHERE result != 'running' ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined
+  const failures = db.prepare("SELECT COUNT(*) FROM sync_run WHERE result = 'failed'").pluck().get() as number
+  const state = fastify.store.list.state()
+  return [
+    { name: 'fangpin_list_seq', help: 'Registry sequence of the serving list (-1: not from the registry).', value: state.source === 'registry' ? state.seq ?? -1 : -1 },
+    { name: 'fangpin_sync_last_success_timestamp_seconds', help: 'When a registry sync last worked (0: never).', value: ok === undefined ? 0 : Math.floor(Date.parse(ok) / 1000) },
+    { name: 'fangpin_sync_last_failed', help: '1 when the last registry sync failed.', value: last === 'failed' ? 1 : 0 },
+    { name: 'fangpin_sync_failures', help: 'Registry syncs that failed, since the data directory was made.', value: failures }
+  ]
+}
+
 export default async function healthRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.get('/healthz', {
     schema: {
@@ -62,7 +77,8 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
       { name: 'fangpin_list_age_seconds', help: 'Age of the serving list in seconds (-1: none loaded).', value: view.age_hours === null ? -1 : Math.round(view.age_hours * 3600) },
       { name: 'fangpin_list_stale', help: '1 when the list is older than FANGPIN_STALE_HOURS.', value: view.stale ? 1 : 0 },
       { name: 'fangpin_list_demo', help: '1 when the bundled demo list is loaded.', value: state.demo ? 1 : 0 },
-      { name: 'fangpin_admissions_open', help: 'Admissions recorded and not discharged.', value: fastify.store.admissions.countOpen() }
+      { name: 'fangpin_admissions_open', help: 'Admissions recorded and not discharged.', value: fastify.store.admissions.countOpen() },
+      ...syncGauges(fastify)
     ])
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(body)
   })
