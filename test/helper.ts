@@ -158,3 +158,28 @@ export function startAgent (t: Teardown, env: Record<string, string>): Promise<{
     t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   })
 }
+
+/**
+ * Waits until a list load in another process has written more than `rows` rows of its new
+ * generation, then kills that process with SIGKILL: the load is really in the middle. Returns the
+ * number of rows it had written.
+ */
+export async function killMidLoad (child: ChildProcess, dataDir: string, rows: number, timeoutMs: number): Promise<number> {
+  const { default: Database } = await import('better-sqlite3')
+  const probe = new Database(join(dataDir, 'fangpin.db'), { readonly: true })
+  probe.pragma('busy_timeout = 5000')
+  let partial = 0
+  const deadline = Date.now() + timeoutMs
+  try {
+    while (Date.now() < deadline) {
+      const n = probe.prepare("SELECT COUNT(*) FROM list_identity WHERE gen IN (SELECT gen FROM list_generation WHERE state = 'loading')").pluck().get() as number
+      if (n > rows) { partial = n; break }
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  } finally {
+    probe.close()
+  }
+  child.kill('SIGKILL')
+  await new Promise((r) => child.once('exit', r))
+  return partial
+}

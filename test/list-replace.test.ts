@@ -4,8 +4,7 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import Database from 'better-sqlite3'
-import { build, certno, person, syntheticCertno, tempDir, fangpin, ROOT } from './helper.ts'
+import { build, certno, person, syntheticCertno, tempDir, fangpin, killMidLoad, ROOT } from './helper.ts'
 import { openStore } from '../agent/store/store.ts'
 import type { LoadRecord } from '../agent/store/list.ts'
 
@@ -115,19 +114,7 @@ t.test('kill -9 in the middle of an import leaves the old list complete and the 
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), 'import', file], {
     cwd: ROOT, env: { ...process.env, FANGPIN_DATA_DIR: dataDir }, stdio: 'ignore'
   })
-  // Kill once the new generation has rows on disk: the load is really in the middle.
-  const probe = new Database(join(dataDir, 'fangpin.db'), { readonly: true })
-  probe.pragma('busy_timeout = 5000')
-  const deadline = Date.now() + 60_000
-  let partial = 0
-  while (Date.now() < deadline) {
-    const row = probe.prepare("SELECT COUNT(*) AS n FROM list_identity WHERE gen IN (SELECT gen FROM list_generation WHERE state = 'loading')").get() as { n: number }
-    if (row.n > 20_000) { partial = row.n; break }
-    await new Promise((r) => setTimeout(r, 20))
-  }
-  probe.close()
-  child.kill('SIGKILL')
-  await new Promise((r) => child.once('exit', r))
+  const partial = await killMidLoad(child, dataDir, 20_000, 60_000)
   t.ok(partial > 20_000, `killed with ${partial} rows of the new list written`)
 
   const after = openStore(dataDir)

@@ -5,8 +5,7 @@ import t from 'tap'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import Database from 'better-sqlite3'
-import { build, certno, tempDir, fangpin, syntheticCertno, ROOT } from './helper.ts'
+import { build, certno, tempDir, fangpin, syntheticCertno, killMidLoad, ROOT } from './helper.ts'
 import { keys, publishTo, faultServer, type RegistryRecord } from './registry-fixture.ts'
 import { openStore } from '../agent/store/store.ts'
 import { publicKeyBase64 } from '../sync/registry/manifest.ts'
@@ -178,18 +177,7 @@ t.test('kill -9 while a 200,000-record snapshot is applied: after restart the ol
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), 'sync'], {
     cwd: ROOT, env: { ...process.env, FANGPIN_DATA_DIR: dataDir, ...r.env }, stdio: 'ignore'
   })
-  const probe = new Database(join(dataDir, 'fangpin.db'), { readonly: true })
-  probe.pragma('busy_timeout = 5000')
-  let partial = 0
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    const row = probe.prepare("SELECT COUNT(*) AS n FROM list_identity WHERE gen IN (SELECT gen FROM list_generation WHERE state = 'loading')").get() as { n: number }
-    if (row.n > 30_000) { partial = row.n; break }
-    await new Promise((res) => setTimeout(res, 20))
-  }
-  probe.close()
-  child.kill('SIGKILL')
-  await new Promise((res) => child.once('exit', res))
+  const partial = await killMidLoad(child, dataDir, 30_000, 120_000)
   t.ok(partial > 30_000, `killed with ${partial} rows of the new list written`)
   const store = openStore(dataDir)
   t.teardown(() => store.close())

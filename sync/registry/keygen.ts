@@ -2,9 +2,10 @@
 // put any list into every hospital: it is written readable by its owner only, and never replaced
 // by accident — a new key silently cuts every hospital configured with the old public key off.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { generateRegistryKeys, publicKeyBase64 } from './manifest.ts'
+import { fsyncDir, fsyncFile } from './publish.ts'
 
 export const PRIVATE_KEY_FILE = 'registry.key'
 export const PUBLIC_KEY_FILE = 'registry.pub'
@@ -21,17 +22,6 @@ export interface KeygenResult {
   publicKeyBase64: string
 }
 
-function fsyncPath (path: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(path, 'r')
-    fsyncSync(fd)
-  } catch {
-    // directories cannot be synced on every platform; the rename is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
-}
 
 /**
  * Writes `body` to `file` under a temporary name first, with `mode` from the start (never a
@@ -42,13 +32,13 @@ function writeFileAtomic (file: string, body: string, mode: number, overwrite: b
   const tmp = join(dirname(file), `.${process.pid}-${Date.now()}.keytmp`)
   writeFileSync(tmp, body, { mode, flag: 'wx' })
   try {
-    fsyncPath(tmp)
+    fsyncFile(tmp)
     if (overwrite) renameSync(tmp, file)
     else linkSync(tmp, file)
   } finally {
     try { unlinkSync(tmp) } catch { /* renamed away */ }
   }
-  fsyncPath(dirname(file))
+  fsyncDir(dirname(file))
 }
 
 export function keygen (outDir: string, opts: { force?: boolean } = {}): KeygenResult {

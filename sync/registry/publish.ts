@@ -202,13 +202,13 @@ class GzipNdjsonWriter {
   }
 }
 
-function fsyncFile (file: string): void {
+export function fsyncFile (file: string): void {
   const fd = openSync(file, 'r')
   try { fsyncSync(fd) } finally { closeSync(fd) }
 }
 
 /** Makes renames in `dir` durable. Not possible on every platform (Windows); best effort there. */
-function fsyncDir (dir: string): void {
+export function fsyncDir (dir: string): void {
   let fd: number | undefined
   try {
     fd = openSync(dir, 'r')
