@@ -18,12 +18,17 @@ import healthRoutes from './routes/health.ts'
 import admissionRoutes from './routes/admissions.ts'
 import eligibilityRoutes from './routes/eligibility.ts'
 import syncRoutes from './routes/sync.ts'
+import chargeRoutes from './routes/charges.ts'
+import stayRoutes from './routes/stays.ts'
+import alertRoutes from './routes/alerts.ts'
 import syncPlugin from './plugins/app/sync.ts'
 
 const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas')
 
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
-export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result']
+export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
+  'fee-detail', 'charge-request', 'precheck-request', 'totals', 'alert', 'charge-result', 'precheck-result', 'exemption-request',
+  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list']
 
 export function loadApiSchemas (): Array<Record<string, unknown>> {
   return API_SCHEMAS.map((id) => JSON.parse(readFileSync(join(SCHEMAS_DIR, `${id}.schema.json`), 'utf8')) as Record<string, unknown>)
@@ -80,7 +85,9 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
         useDefaults: true,
         // allErrors would check and report every element of a 600,000-item array after maxItems
         // already failed: one request could pin the event loop and build a 40 MB answer.
-        allErrors: false
+        allErrors: false,
+        // Amounts arrive as JSON numbers or decimal strings (both are common in HIS exports).
+        allowUnionTypes: true
       }
     },
     // A URL Fastify cannot even decode still gets the standard error body.
@@ -103,5 +110,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(admissionRoutes)
   await app.register(eligibilityRoutes)
   await app.register(syncRoutes)
+  await app.register(chargeRoutes)
+  await app.register(stayRoutes)
+  await app.register(alertRoutes)
   return app
 }

@@ -23,6 +23,11 @@ export const FangpinInvalidCertno = createError('FANGPIN_INVALID_CERTNO', '%s', 
 export const FangpinValidation = createError('FANGPIN_VALIDATION', '%s', 400)
 export const FangpinConflict = createError('FANGPIN_CONFLICT', '%s', 409)
 export const FangpinNotFound = createError('FANGPIN_NOT_FOUND', '%s', 404)
+// A charge line that contradicts what the stay already has (same feedetl_sn with other content,
+// a refund of a line the stay does not have): nothing of the batch is applied.
+export const FangpinChargeConflict = createError('FANGPIN_CHARGE_CONFLICT', '%s', 409)
+// The stay is discharged: its charges and figures are final.
+export const FangpinStayClosed = createError('FANGPIN_STAY_CLOSED', '%s', 409)
 export const FangpinListNotLoaded = createError('FANGPIN_LIST_NOT_LOADED', '%s', 503)
 
 export function withDetails<E extends Error> (err: E, details: ErrorDetail[]): E & { details: ErrorDetail[] } {

@@ -57,6 +57,7 @@ export interface Built {
   logs: string[]
   post: (path: string, body: unknown, headers?: Record<string, string>) => Promise<{ status: number, headers: Headers, json: any, text: string }>
   get: (path: string, headers?: Record<string, string>) => Promise<{ status: number, headers: Headers, json: any, text: string }>
+  del: (path: string, headers?: Record<string, string>) => Promise<{ status: number, headers: Headers, json: any, text: string }>
 }
 
 /**
@@ -112,7 +113,8 @@ export async function build (t: Teardown, opts: { records?: LoadRecord[], env?: 
     adminToken,
     logs,
     post: async (path, body, headers) => await call('POST', path, body, headers),
-    get: async (path, headers) => await call('GET', path, undefined, headers)
+    get: async (path, headers) => await call('GET', path, undefined, headers),
+    del: async (path, headers) => await call('DELETE', path, undefined, headers)
   }
 }
 

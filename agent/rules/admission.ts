@@ -9,6 +9,7 @@ import { normaliseCertType } from '../identity/cert-type.ts'
 import { decide, type Decision } from './eligibility.ts'
 import { normaliseSubject, hisTime } from './subject.ts'
 import type { Caller } from '../plugins/app/auth.ts'
+import { isSingleDisease, refreshAlerts } from './stay.ts'
 
 export interface AdmissionRequest {
   mdtrt_id: string
@@ -17,6 +18,8 @@ export interface AdmissionRequest {
   psn_name?: string
   begntime?: string
   med_type?: string
+  dise_codg?: string
+  dise_name?: string
   adm_dept_codg?: string
   adm_dept_name?: string
   diseinfo?: Array<{ diag_code: string, diag_name?: string, maindiag_flag?: string }>
@@ -87,7 +90,9 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
     adm_dept_codg: body.adm_dept_codg ?? null,
     adm_dept_name: body.adm_dept_name ?? null,
     diseinfo: (body.diseinfo ?? []).map((d) => ({ diag_code: d.diag_code, diag_name: d.diag_name ?? null, maindiag_flag: d.maindiag_flag ?? null })),
-    oprninfo: (body.oprninfo ?? []).map((o) => ({ oprn_oprt_code: o.oprn_oprt_code, oprn_oprt_name: o.oprn_oprt_name ?? null }))
+    oprninfo: (body.oprninfo ?? []).map((o) => ({ oprn_oprt_code: o.oprn_oprt_code, oprn_oprt_name: o.oprn_oprt_name ?? null })),
+    // Only when sent: admissions recorded before the field existed keep their MAC.
+    ...(body.dise_codg !== undefined ? { dise_codg: body.dise_codg } : {})
   }
   const mac = keyedMac(store.subjectKey, canonical(relevant))
 
@@ -113,6 +118,7 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
     name_masked: maskName(body.psn_name) ?? person?.name_masked ?? null,
     begntime,
     med_type: body.med_type ?? null,
+    dise_codg: body.dise_codg?.trim() === '' ? null : body.dise_codg?.trim() ?? null,
     adm_dept_codg: body.adm_dept_codg ?? null,
     adm_dept_name: body.adm_dept_name ?? null,
     diagnoses: JSON.stringify(relevant.diseinfo),
@@ -135,10 +141,22 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
   // Nearly every admission is new: insert first (the unique mdtrt_id decides) and read the stored
   // one only when the visit id is taken — a retry, a correction, or an HIS bug. The answer goes out
   // only once the admission and its audit row are committed.
+  // The spending side of the stay: the 90 % rule applies when the patient is on the list (any
+  // identity the region knows, valid at admission: 困难群众, 000 五(二)2), whether or not the
+  // identity carries 先诊疗后付费.
+  const stay = {
+    mdtrt_id: body.mdtrt_id,
+    monitored: decision.identities.some((i) => profile.categoryById.has(i.category)),
+    primary_category: decision.primary_identity?.category ?? null,
+    single_disease: isSingleDisease(profile, row.med_type, row.dise_codg)
+  }
   let inserted = false
   await store.writes.enqueue(() => {
     inserted = store.admissions.insertIfAbsent(row)
-    if (inserted) audit('admission.lookup')()
+    if (inserted) {
+      store.stays.upsert(stay)
+      audit('admission.lookup')()
+    }
   })
   if (inserted) return { answer, outcome: 'created' }
 
@@ -157,6 +175,8 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
   }
   await store.writes.enqueue(() => {
     store.admissions.update(row)
+    store.stays.upsert(stay)
+    refreshAlerts(store, profile, store.stays.get(body.mdtrt_id)!)
     audit('admission.update')()
   })
   return { answer, outcome: 'updated' }

@@ -9,6 +9,7 @@ export interface AdmissionRow {
   name_masked: string | null
   begntime: string
   med_type: string | null
+  dise_codg: string | null
   adm_dept_codg: string | null
   adm_dept_name: string | null
   diagnoses: string
@@ -40,13 +41,13 @@ export class AdmissionRepository {
     this.getStmt = db.prepare('SELECT * FROM admission WHERE mdtrt_id = ?')
     this.keyStmt = db.prepare('SELECT person_key, psn_cert_type, request_mac, status FROM admission WHERE mdtrt_id = ?')
     this.responseStmt = db.prepare('SELECT response FROM admission WHERE mdtrt_id = ?').pluck()
-    this.insertStmt = db.prepare(`INSERT INTO admission (mdtrt_id, person_key, psn_cert_type, name_masked, begntime, med_type,
+    this.insertStmt = db.prepare(`INSERT INTO admission (mdtrt_id, person_key, psn_cert_type, name_masked, begntime, med_type, dise_codg,
       adm_dept_codg, adm_dept_name, diagnoses, request_mac, response, treat_first_pay_later, primary_category, list_version,
       client, created_at, updated_at)
-      VALUES (@mdtrt_id, @person_key, @psn_cert_type, @name_masked, @begntime, @med_type, @adm_dept_codg, @adm_dept_name,
+      VALUES (@mdtrt_id, @person_key, @psn_cert_type, @name_masked, @begntime, @med_type, @dise_codg, @adm_dept_codg, @adm_dept_name,
       @diagnoses, @request_mac, @response, @treat_first_pay_later, @primary_category, @list_version, @client, @now, @now)
       ON CONFLICT (mdtrt_id) DO NOTHING`)
-    this.updateStmt = db.prepare(`UPDATE admission SET name_masked = @name_masked, begntime = @begntime, med_type = @med_type,
+    this.updateStmt = db.prepare(`UPDATE admission SET name_masked = @name_masked, begntime = @begntime, med_type = @med_type, dise_codg = @dise_codg,
       adm_dept_codg = @adm_dept_codg, adm_dept_name = @adm_dept_name, diagnoses = @diagnoses, request_mac = @request_mac,
       response = @response, treat_first_pay_later = @treat_first_pay_later, primary_category = @primary_category,
       list_version = @list_version, client = @client, updated_at = @now WHERE mdtrt_id = @mdtrt_id`)

@@ -2,7 +2,7 @@
 // keeps failing refreshes its alert instead of piling up copies.
 import type { DB } from './db.ts'
 
-export type AlertKind = 'sync_failed' | 'list_stale' | 'identity_started' | 'identity_ended'
+export type AlertKind = 'sync_failed' | 'list_stale' | 'identity_started' | 'identity_ended' | 'spending_warning' | 'spending_breach'
 export type AlertLevel = 'info' | 'warning' | 'critical'
 
 export interface AlertRow {
@@ -16,6 +16,16 @@ export interface AlertRow {
   acknowledged_by: string | null
   acknowledged_at: string | null
   resolved_at: string | null
+  in_catalog_ratio: number | null
+  medfee_fen: number | null
+  out_catalog_fen: number | null
+  updated_at: string | null
+}
+
+export interface SpendingFigures {
+  in_catalog_ratio: number | null
+  medfee_fen: number
+  out_catalog_fen: number
 }
 
 export class AlertRepository {
@@ -23,11 +33,11 @@ export class AlertRepository {
   private readonly resolveStmt
 
   constructor (private readonly db: DB) {
-    this.raiseStmt = db.prepare(`INSERT INTO alert (created_at, kind, level, mdtrt_id, message, detail)
-      VALUES (@at, @kind, @level, @mdtrt_id, @message, @detail)
+    this.raiseStmt = db.prepare(`INSERT INTO alert (created_at, updated_at, kind, level, mdtrt_id, message, detail)
+      VALUES (@at, @at, @kind, @level, @mdtrt_id, @message, @detail)
       ON CONFLICT (kind, COALESCE(mdtrt_id, '')) WHERE resolved_at IS NULL
-      DO UPDATE SET level = excluded.level, message = excluded.message, detail = excluded.detail`)
-    this.resolveStmt = db.prepare("UPDATE alert SET resolved_at = ? WHERE kind = ? AND COALESCE(mdtrt_id, '') = ? AND resolved_at IS NULL")
+      DO UPDATE SET level = excluded.level, message = excluded.message, detail = excluded.detail, updated_at = excluded.updated_at`)
+    this.resolveStmt = db.prepare("UPDATE alert SET resolved_at = ?, updated_at = ? WHERE kind = ? AND COALESCE(mdtrt_id, '') = ? AND resolved_at IS NULL")
   }
 
   /** Raises (or refreshes) the open alert of this kind for this admission. */
@@ -43,14 +53,58 @@ export class AlertRepository {
   }
 
   resolve (kind: AlertKind, mdtrtId: string | null = null): number {
-    return this.resolveStmt.run(new Date().toISOString(), kind, mdtrtId ?? '').changes
+    const now = new Date().toISOString()
+    return this.resolveStmt.run(now, now, kind, mdtrtId ?? '').changes
+  }
+
+  /**
+   * Raises the open spending alert of this kind for the stay, or refreshes its figures (keeping who
+   * acknowledged it). Returns the row and whether it is new.
+   */
+  raiseSpending (a: { kind: 'spending_warning' | 'spending_breach', mdtrt_id: string, message: string, figures: SpendingFigures, detail?: unknown }): { row: AlertRow, created: boolean } {
+    const now = new Date().toISOString()
+    const existing = this.db.prepare('SELECT id FROM alert WHERE kind = ? AND mdtrt_id = ? AND resolved_at IS NULL').pluck().get(a.kind, a.mdtrt_id) as number | undefined
+    const f = a.figures
+    if (existing !== undefined) {
+      this.db.prepare('UPDATE alert SET message = ?, in_catalog_ratio = ?, medfee_fen = ?, out_catalog_fen = ?, updated_at = ? WHERE id = ?')
+        .run(a.message, f.in_catalog_ratio, f.medfee_fen, f.out_catalog_fen, now, existing)
+      return { row: this.get(existing)!, created: false }
+    }
+    const id = this.db.prepare(`INSERT INTO alert (created_at, updated_at, kind, level, mdtrt_id, message, detail, in_catalog_ratio, medfee_fen, out_catalog_fen)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(now, now, a.kind, a.kind === 'spending_breach' ? 'critical' : 'warning', a.mdtrt_id, a.message,
+      a.detail === undefined ? null : JSON.stringify(a.detail), f.in_catalog_ratio, f.medfee_fen, f.out_catalog_fen).lastInsertRowid
+    return { row: this.get(Number(id))!, created: true }
+  }
+
+  get (id: number): AlertRow | undefined {
+    return this.db.prepare('SELECT * FROM alert WHERE id = ?').get(id) as AlertRow | undefined
+  }
+
+  /** Acknowledges an alert; false when it was already acknowledged (the first acknowledgement stands). */
+  acknowledge (id: number, by: string): boolean {
+    const now = new Date().toISOString()
+    return this.db.prepare('UPDATE alert SET acknowledged_by = ?, acknowledged_at = ?, updated_at = ? WHERE id = ? AND acknowledged_at IS NULL').run(by, now, now, id).changes === 1
+  }
+
+  forStay (mdtrtId: string): AlertRow[] {
+    return this.db.prepare('SELECT * FROM alert WHERE mdtrt_id = ? ORDER BY id DESC').all(mdtrtId) as AlertRow[]
+  }
+
+  /** Alerts needing someone: neither resolved nor acknowledged, newest first. */
+  unattended (limit = 500): AlertRow[] {
+    return this.db.prepare('SELECT * FROM alert WHERE resolved_at IS NULL AND acknowledged_at IS NULL ORDER BY id DESC LIMIT ?').all(limit) as AlertRow[]
+  }
+
+  /** Alerts created after `id` (the staff page's live feed polls this). */
+  since (id: number, limit = 200): AlertRow[] {
+    return this.db.prepare('SELECT * FROM alert WHERE id > ? ORDER BY id LIMIT ?').all(id, limit) as AlertRow[]
   }
 
   open (): AlertRow[] {
     return this.db.prepare('SELECT * FROM alert WHERE resolved_at IS NULL ORDER BY id DESC').all() as AlertRow[]
   }
 
-  all (limit = 200): AlertRow[] {
+  all (limit = 500): AlertRow[] {
     return this.db.prepare('SELECT * FROM alert ORDER BY id DESC LIMIT ?').all(limit) as AlertRow[]
   }
 }

@@ -153,5 +153,83 @@ CREATE INDEX alert_open ON alert (created_at) WHERE resolved_at IS NULL AND ackn
 -- One open alert of a kind per admission: a nightly re-check must not repeat yesterday's alert.
 CREATE UNIQUE INDEX alert_once ON alert (kind, COALESCE(mdtrt_id, '')) WHERE resolved_at IS NULL;
 `
+  },
+  {
+    version: 3,
+    description: 'spending monitor: stays, charge lines, exemptions, spending alerts',
+    sql: `
+-- 按病种 at admission (2401 dise_codg): such a stay is exempt from the 90 % rule (000 五(二)2).
+ALTER TABLE admission ADD COLUMN dise_codg TEXT;
+
+-- The spending side of an admission, one row per admission. Running totals are updated in the same
+-- transaction as the lines they sum, so reading a stay's ratio is one row, never a re-sum.
+CREATE TABLE stay (
+  mdtrt_id         TEXT PRIMARY KEY REFERENCES admission (mdtrt_id),
+  medfee_fen       INTEGER NOT NULL DEFAULT 0,  -- total of active lines, fen (refunds are negative lines)
+  in_catalog_fen   INTEGER NOT NULL DEFAULT 0,
+  out_catalog_fen  INTEGER NOT NULL DEFAULT 0,  -- 全自费 (and 超限价 where the profile counts it)
+  line_count       INTEGER NOT NULL DEFAULT 0,  -- active lines
+  monitored        INTEGER NOT NULL DEFAULT 0,  -- 1: the patient is on the list for this stay: the 90 % rule applies
+  monitored_since  TEXT,                        -- UTC instant monitoring began
+  monitored_reason TEXT,                        -- 'admission' | 'list_update' (qualified during the stay)
+  primary_category TEXT,                        -- identity shown to staff for the stay
+  single_disease   INTEGER NOT NULL DEFAULT 0,  -- 1: 单病种 (med_type in the profile's list, or a dise_codg)
+  dscg_way         TEXT,                        -- 2402 离院方式
+  discharged_at    TEXT,                        -- UTC instant the discharge was recorded
+  final            TEXT,                        -- JSON: the discharge-gate answer at discharge, kept as the stay's final figures
+  updated_at       TEXT NOT NULL
+);
+INSERT INTO stay (mdtrt_id, monitored, monitored_since, monitored_reason, primary_category, single_disease, updated_at)
+  SELECT mdtrt_id, primary_category IS NOT NULL, CASE WHEN primary_category IS NOT NULL THEN created_at END,
+         CASE WHEN primary_category IS NOT NULL THEN 'admission' END, primary_category, COALESCE(med_type = '26', 0), updated_at
+  FROM admission;
+
+-- 2301 fee lines. A cancelled line (2302) stays for the record with cancelled_at set and no
+-- longer counts. Amounts in fen; cnt and pric as exact decimal text.
+CREATE TABLE charge_line (
+  mdtrt_id         TEXT NOT NULL,
+  feedetl_sn       TEXT NOT NULL,
+  init_feedetl_sn  TEXT,                -- the line a refund (negative cnt) returns
+  fee_ocur_time    TEXT NOT NULL,       -- local wall-clock
+  med_list_codg    TEXT,
+  medins_list_codg TEXT,
+  med_list_name    TEXT,
+  chrgitm_lv       TEXT,                -- 01 甲类, 02 乙类, 03 丙类/全自费
+  cnt              TEXT NOT NULL,
+  pric             TEXT NOT NULL,
+  amount_fen       INTEGER NOT NULL,    -- det_item_fee_sumamt
+  out_fen          INTEGER NOT NULL,    -- out-of-catalog part of the amount
+  fulamt_fen       INTEGER,             -- the platform's split, when the HIS sent it
+  overlmt_fen      INTEGER,
+  preselfpay_fen   INTEGER,
+  inscp_fen        INTEGER,
+  content_hash     TEXT NOT NULL,       -- same feedetl_sn, same hash: a retry; another hash: a conflict
+  client           TEXT,
+  created_at       TEXT NOT NULL,
+  cancelled_at     TEXT,
+  PRIMARY KEY (mdtrt_id, feedetl_sn)
+) WITHOUT ROWID;
+CREATE INDEX charge_refund ON charge_line (mdtrt_id, init_feedetl_sn) WHERE init_feedetl_sn IS NOT NULL;
+
+-- Special cases approved by the health or insurance department (000 五(二)2 特殊病例 … 报审批).
+CREATE TABLE exemption (
+  id          INTEGER PRIMARY KEY,
+  mdtrt_id    TEXT NOT NULL REFERENCES admission (mdtrt_id),
+  kind        TEXT NOT NULL CHECK (kind IN ('special_case')),
+  approval_no TEXT NOT NULL,          -- 审批号
+  approved_by TEXT NOT NULL,          -- 审批单位
+  reason      TEXT NOT NULL,
+  recorded_by TEXT,                   -- token or staff user who entered it
+  created_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX exemption_once ON exemption (mdtrt_id, kind, approval_no);
+
+-- Spending alerts carry the figures they were raised on (refreshed while open).
+ALTER TABLE alert ADD COLUMN in_catalog_ratio REAL;
+ALTER TABLE alert ADD COLUMN medfee_fen INTEGER;
+ALTER TABLE alert ADD COLUMN out_catalog_fen INTEGER;
+ALTER TABLE alert ADD COLUMN updated_at TEXT;
+CREATE INDEX alert_mdtrt ON alert (mdtrt_id);
+`
   }
 ]

@@ -8,6 +8,9 @@ import { AuditRepository } from './audit.ts'
 import { TokenRepository } from './tokens.ts'
 import { WriteQueue } from './write-queue.ts'
 import { AlertRepository } from './alerts.ts'
+import { StayRepository } from './stays.ts'
+import { ChargeRepository } from './charges.ts'
+import { ExemptionRepository } from './exemptions.ts'
 
 export interface Store {
   dataDir: string
@@ -18,6 +21,9 @@ export interface Store {
   audit: AuditRepository
   tokens: TokenRepository
   alerts: AlertRepository
+  stays: StayRepository
+  charges: ChargeRepository
+  exemptions: ExemptionRepository
   /** group commit for the writes of the request path (audit rows, admissions) */
   writes: WriteQueue
   close: () => void
@@ -46,6 +52,9 @@ export function openStore (dataDir: string): Store {
       audit: new AuditRepository(db),
       tokens: new TokenRepository(db),
       alerts: new AlertRepository(db),
+      stays: new StayRepository(db),
+      charges: new ChargeRepository(db),
+      exemptions: new ExemptionRepository(db),
       writes,
       close: () => {
         if (!db.open) return

@@ -7,6 +7,7 @@ import type { Store } from '../../agent/store/store.ts'
 import type { LoadedProfile } from '../../agent/profile/profile.ts'
 import { decide } from '../../agent/rules/eligibility.ts'
 import { nowLocal } from '../../agent/rules/local-time.ts'
+import { refreshAlerts } from '../../agent/rules/stay.ts'
 
 interface OpenAdmission {
   mdtrt_id: string
@@ -16,15 +17,16 @@ interface OpenAdmission {
   treat_first_pay_later: number
   name_masked: string | null
   adm_dept_name: string | null
+  monitored: number
 }
 
-export interface RecheckResult { started: number, ended: number }
+export interface RecheckResult { started: number, ended: number, monitored: number }
 
 export async function recheckOpenAdmissions (store: Store, profile: LoadedProfile, tz: string, seq: number | null): Promise<RecheckResult> {
-  const open = store.db.prepare(`SELECT mdtrt_id, person_key, begntime, med_type, treat_first_pay_later, name_masked, adm_dept_name
-    FROM admission WHERE status = 'open'`).all() as OpenAdmission[]
+  const open = store.db.prepare(`SELECT a.mdtrt_id, a.person_key, a.begntime, a.med_type, a.treat_first_pay_later, a.name_masked, a.adm_dept_name,
+    s.monitored FROM admission a JOIN stay s ON s.mdtrt_id = a.mdtrt_id WHERE a.status = 'open'`).all() as OpenAdmission[]
   const now = nowLocal(tz)
-  const result = { started: 0, ended: 0 }
+  const result = { started: 0, ended: 0, monitored: 0 }
   const who = (a: OpenAdmission): string => `${a.adm_dept_name ?? ''} ${a.name_masked ?? ''}（就诊ID ${a.mdtrt_id}）`.trim()
   for (const a of open) {
     const { state, person } = store.list.lookup(a.person_key)
@@ -50,6 +52,19 @@ export async function recheckOpenAdmissions (store: Store, profile: LoadedProfil
         detail: { list_seq: seq }
       })
       result.ended++
+    }
+    if (a.monitored === 0) {
+      // On the list during the stay: the 90 % rule applies to the whole stay, its earlier charges
+      // included, and the alerts follow at once.
+      const identity = [...atAdmission.identities, ...atNow.identities].find((i) => profile.categoryById.has(i.category))
+      if (identity !== undefined) {
+        store.db.transaction(() => {
+          if (store.stays.startMonitoring(a.mdtrt_id, (atAdmission.primary_identity ?? atNow.primary_identity ?? identity).category)) {
+            refreshAlerts(store, profile, store.stays.get(a.mdtrt_id)!)
+            result.monitored++
+          }
+        }).immediate()
+      }
     }
     // A big hospital has hundreds of open stays: let lookups in between.
     await new Promise((resolve) => setImmediate(resolve))

@@ -11,6 +11,7 @@ export class Metrics {
   private readonly requests = new Map<string, number>()
   private readonly latency = new Map<string, Histogram>()
   private readonly decisions = new Map<string, number>()
+  private chargeLines = { accepted: 0, duplicate: 0 }
 
   observeRequest (method: string, route: string, status: number, seconds: number): void {
     const key = `${method}\u0000${route}\u0000${status}`
@@ -29,6 +30,11 @@ export class Metrics {
   countDecision (kind: string, granted: boolean): void {
     const key = `${kind}\u0000${granted ? 'true' : 'false'}`
     this.decisions.set(key, (this.decisions.get(key) ?? 0) + 1)
+  }
+
+  countCharges (accepted: number, duplicates: number): void {
+    this.chargeLines.accepted += accepted
+    this.chargeLines.duplicate += duplicates
   }
 
   render (gauges: Array<{ name: string, help: string, value: number }>): string {
@@ -55,6 +61,10 @@ export class Metrics {
       const [kind, granted] = key.split('\u0000')
       out.push(`fangpin_lookups_total{kind="${kind}",granted="${granted}"} ${n}`)
     }
+    out.push('# HELP fangpin_charge_lines_total Charge lines received: accepted (counted) or duplicate (a retry, counted once).')
+    out.push('# TYPE fangpin_charge_lines_total counter')
+    out.push(`fangpin_charge_lines_total{result="accepted"} ${this.chargeLines.accepted}`)
+    out.push(`fangpin_charge_lines_total{result="duplicate"} ${this.chargeLines.duplicate}`)
     for (const g of gauges) {
       out.push(`# HELP ${g.name} ${g.help}`)
       out.push(`# TYPE ${g.name} gauge`)

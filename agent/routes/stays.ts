@@ -1,0 +1,87 @@
+// A stay's state, the list of monitored inpatients, exemptions and the discharge gate.
+import type { FastifyInstance } from 'fastify'
+import { stayDetail, inpatients } from '../rules/stay.ts'
+import { recordExemption, type ExemptionRequest } from '../rules/exemption.ts'
+import { dischargeCheck, discharge, type DischargeRequest } from '../rules/discharge.ts'
+import type { SpendingStatus } from '../rules/spending.ts'
+import { stayParams } from './charges.ts'
+
+const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
+
+export default async function stayRoutes (fastify: FastifyInstance): Promise<void> {
+  fastify.get<{ Params: { mdtrt_id: string } }>('/v1/admissions/:mdtrt_id', {
+    onRequest: fastify.requireToken('his'),
+    schema: {
+      tags: ['stays'],
+      summary: 'A stay: state, identities, totals, status, the out-of-catalog items driving the share, alerts',
+      security: [{ bearer: [] }],
+      params: stayParams,
+      response: { 200: { $ref: 'stay#' }, ...errors }
+    }
+  }, async (request) => stayDetail(fastify.store, fastify.profile, fastify.config.tz, request.params.mdtrt_id))
+
+  fastify.get<{ Querystring: { status?: SpendingStatus, dept?: string } }>('/v1/inpatients', {
+    onRequest: fastify.requireToken('his'),
+    schema: {
+      tags: ['stays'],
+      summary: 'Open monitored stays with their totals, worst first',
+      description: 'Breaches first, then warnings, each by out-of-catalog share. ?status= filters (not_monitored lists the stays of patients not on the list); ?dept= filters by department code or name.',
+      security: [{ bearer: [] }],
+      querystring: {
+        type: 'object',
+        properties: {
+          status: { type: 'string', enum: ['ok', 'warning', 'breach', 'exempt', 'not_monitored'] },
+          dept: { type: 'string', maxLength: 100 }
+        },
+        additionalProperties: false
+      },
+      response: { 200: { $ref: 'inpatient-list#' }, ...errors }
+    }
+  }, async (request) => {
+    const list = inpatients(fastify.store, fastify.profile, fastify.config.tz, request.query)
+    return { count: list.length, inpatients: list }
+  })
+
+  fastify.post<{ Params: { mdtrt_id: string }, Body: ExemptionRequest }>('/v1/admissions/:mdtrt_id/exemptions', {
+    onRequest: fastify.requireToken('his'),
+    schema: {
+      tags: ['stays'],
+      summary: 'Record a special case approved by the health or insurance department',
+      description: 'The stay becomes exempt from the in-catalog rule and its spending alerts are resolved. The same approval_no again answers 200 with created: false.',
+      security: [{ bearer: [] }],
+      params: stayParams,
+      body: { $ref: 'exemption-request#' },
+      response: { 200: { $ref: 'exemption-result#' }, 201: { $ref: 'exemption-result#' }, ...errors }
+    }
+  }, async (request, reply) => {
+    const result = recordExemption(fastify, request.params.mdtrt_id, request.body, request.caller!.name)
+    return reply.code(result.created ? 201 : 200).send(result)
+  })
+
+  fastify.post<{ Params: { mdtrt_id: string } }>('/v1/admissions/:mdtrt_id/discharge-check', {
+    onRequest: fastify.requireToken('his'),
+    schema: {
+      tags: ['stays'],
+      summary: 'Discharge gate: ok / warn / block, with reasons and the amount the hospital would bear',
+      security: [{ bearer: [] }],
+      params: stayParams,
+      response: { 200: { $ref: 'discharge-check#' }, ...errors }
+    }
+  }, async (request) => dischargeCheck(fastify, request.params.mdtrt_id))
+
+  fastify.post<{ Params: { mdtrt_id: string }, Body: DischargeRequest | undefined }>('/v1/admissions/:mdtrt_id/discharge', {
+    onRequest: fastify.requireToken('his'),
+    schema: {
+      tags: ['stays'],
+      summary: 'Discharge (2402): close the stay and keep its final figures',
+      description: 'Later charges are refused (409). The same discharge again answers 200 with the same figures.',
+      security: [{ bearer: [] }],
+      params: stayParams,
+      body: { $ref: 'discharge-request#' },
+      response: { 200: { $ref: 'discharge-result#' }, ...errors }
+    }
+  }, async (request) => {
+    const { replayed: _replayed, ...result } = discharge(fastify, request.params.mdtrt_id, request.body ?? {}, request.caller!)
+    return result
+  })
+}

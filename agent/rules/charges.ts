@@ -1,0 +1,185 @@
+// The charge feed (2301 upload, 2302 cancel) and the order precheck. A batch is applied whole or
+// not at all: its lines, the stay's running totals and the alerts they cause are one transaction,
+// and the HIS is answered only after it committed. A retried batch (same feedetl_sn, same content)
+// is counted once.
+import type { FastifyInstance } from 'fastify'
+import type { Store } from '../store/store.ts'
+import type { StayRow } from '../store/stays.ts'
+import type { AlertRow } from '../store/alerts.ts'
+import type { Card } from './eligibility.ts'
+import { FangpinChargeConflict, FangpinNotFound, FangpinValidation, withDetails } from '../errors.ts'
+import { readChargeLine, type ChargeLine, type FeeDetail } from './charge-line.ts'
+import { amountsOf, flagsOf, refreshAlerts, alertView, openStay, requireOpen, trimId, type AlertView } from './stay.ts'
+import { limits, status, totals, stayCards, precheckCards, type Amounts, type SpendingStatus, type Totals } from './spending.ts'
+import type { Caller } from '../plugins/app/auth.ts'
+
+export interface ChargeResult {
+  mdtrt_id: string
+  accepted: number
+  duplicates: string[]
+  totals: Totals
+  status: SpendingStatus
+  alerts: AlertView[]
+  cards: Card[]
+}
+
+function conflict (index: number, field: string, reason: string, message: string): never {
+  throw withDetails(new FangpinChargeConflict(`feedetail[${index}].${field}: ${message}`), [{ field: `feedetail[${index}].${field}`, reason, message, line: index }])
+}
+
+function result (app: FastifyInstance, row: StayRow, accepted: number, duplicates: string[], created: AlertRow[]): ChargeResult {
+  const l = limits(app.profile)
+  const a = amountsOf(row)
+  const st = status(a, flagsOf(row), l)
+  return {
+    mdtrt_id: row.mdtrt_id,
+    accepted,
+    duplicates,
+    totals: totals(a, l),
+    status: st,
+    alerts: created.map(alertView),
+    cards: stayCards(a, st, flagsOf(row), l)
+  }
+}
+
+export function applyCharges (app: FastifyInstance, mdtrtIdRaw: string, feedetail: FeeDetail[], caller: Caller): ChargeResult {
+  const { store, profile, config } = app
+  const mdtrtId = trimId(mdtrtIdRaw)
+  // Everything that can be checked without the database is checked before the transaction.
+  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, config.tz, true))
+  const firstIndex = new Map<string, number>()
+  lines.forEach((line, i) => {
+    const sn = line.feedetl_sn!
+    const seen = firstIndex.get(sn)
+    if (seen === undefined) firstIndex.set(sn, i)
+    else if (lines[seen].content_hash !== line.content_hash) {
+      throw withDetails(new FangpinValidation(`feedetail[${i}].feedetl_sn: ${sn} repeats feedetail[${seen}] with different content`),
+        [{ field: `feedetail[${i}].feedetl_sn`, reason: 'duplicate_in_batch', message: `repeats feedetail[${seen}] with different content`, line: i }])
+    }
+  })
+
+  return store.db.transaction(() => {
+    const row = openStay(store, mdtrtId)
+    requireOpen(row)
+    const d = { medfee: 0, in: 0, out: 0, lines: 0 }
+    const duplicates: string[] = []
+    // Lines of this batch by feedetl_sn, for refunds of a line charged in the same batch.
+    const inBatch = new Map<string, BatchLine>()
+    lines.forEach((line, i) => {
+      const sn = line.feedetl_sn!
+      if (firstIndex.get(sn) !== i) {
+        duplicates.push(sn)
+        return
+      }
+      const existing = store.charges.get(mdtrtId, sn)
+      if (existing !== undefined && existing.cancelled_at === null) {
+        if (existing.content_hash === line.content_hash) {
+          duplicates.push(sn)
+          return
+        }
+        conflict(i, 'feedetl_sn', 'changed_content', `line ${sn} was already received with different content; cancel it (DELETE …/charges/${sn}) before sending it again`)
+      }
+      const out = line.init_feedetl_sn === null ? line.out_fen! : refundOut(store, mdtrtId, line, i, inBatch)
+      store.charges.store(mdtrtId, { ...line, feedetl_sn: sn, out_fen: out }, caller.name, existing !== undefined)
+      inBatch.set(sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refund: line.init_feedetl_sn !== null })
+      d.medfee += line.amount_fen
+      d.out += out
+      d.in += line.amount_fen - out
+      d.lines++
+    })
+    if (d.lines > 0) store.stays.addTotals(mdtrtId, d)
+    const after = d.lines > 0 ? store.stays.get(mdtrtId)! : row
+    const created = d.lines > 0 ? refreshAlerts(store, profile, after) : []
+    return result(app, after, d.lines, duplicates, created)
+  }).immediate()
+}
+
+interface BatchLine { amount_fen: number, out_fen: number, refunded: number, refund: boolean }
+
+/**
+ * A refund returns part of a line this stay has (stored, or earlier in the batch), never more than
+ * is left of it. Without its own split or level it takes its original's out-of-catalog proportion.
+ */
+function refundOut (store: Store, mdtrtId: string, line: ChargeLine, i: number, inBatch: Map<string, BatchLine>): number {
+  const initSn = line.init_feedetl_sn!
+  let original = inBatch.get(initSn)
+  if (original === undefined) {
+    const stored = store.charges.get(mdtrtId, initSn)
+    if (stored === undefined || stored.cancelled_at !== null) {
+      conflict(i, 'init_feedetl_sn', 'unknown_line', `refunds line ${initSn}, which this stay does not have (or it was cancelled)`)
+    }
+    original = { amount_fen: stored.amount_fen, out_fen: stored.out_fen, refunded: store.charges.refunded(mdtrtId, initSn), refund: stored.init_feedetl_sn !== null }
+    inBatch.set(initSn, original)
+  }
+  if (original.refund) conflict(i, 'init_feedetl_sn', 'refund_of_refund', `line ${initSn} is itself a refund`)
+  if (original.amount_fen + original.refunded + line.amount_fen < 0) {
+    conflict(i, 'det_item_fee_sumamt', 'over_refund', `refunds more than is left of line ${initSn}`)
+  }
+  original.refunded += line.amount_fen
+  if (line.out_fen !== null) return line.out_fen
+  if (original.amount_fen === 0) return 0
+  // Integer proportion, rounded toward zero: a refund never removes more out-of-catalog than it can.
+  return Number(BigInt(line.amount_fen) * BigInt(original.out_fen) / BigInt(original.amount_fen))
+}
+
+export function cancelCharge (app: FastifyInstance, mdtrtIdRaw: string, snRaw: string, caller: Caller): ChargeResult & { cancelled: boolean } {
+  const { store, profile } = app
+  const mdtrtId = trimId(mdtrtIdRaw)
+  const sn = trimId(snRaw)
+  return store.db.transaction(() => {
+    const row = openStay(store, mdtrtId)
+    requireOpen(row)
+    const line = store.charges.get(mdtrtId, sn)
+    if (line === undefined) throw new FangpinNotFound(`admission ${mdtrtId} has no charge line ${sn}`)
+    if (line.cancelled_at !== null) return { ...result(app, row, 0, [], []), cancelled: false }
+    if (line.init_feedetl_sn === null && store.charges.activeRefunds(mdtrtId, sn) > 0) {
+      throw new FangpinChargeConflict(`line ${sn} has refund lines; cancel those first`)
+    }
+    store.charges.cancel(mdtrtId, sn)
+    store.stays.addTotals(mdtrtId, { medfee: -line.amount_fen, out: -line.out_fen, in: -(line.amount_fen - line.out_fen), lines: -1 })
+    store.audit.write({ client: caller.name, action: 'charge.cancel', mdtrt_id: mdtrtId, detail: { feedetl_sn: sn, amount_fen: line.amount_fen } })
+    const after = store.stays.get(mdtrtId)!
+    return { ...result(app, after, 0, [], refreshAlerts(store, profile, after)), cancelled: true }
+  }).immediate()
+}
+
+export interface PrecheckResult {
+  mdtrt_id: string
+  current: { totals: Totals, status: SpendingStatus }
+  totals: Totals
+  status: SpendingStatus
+  cards: Card[]
+}
+
+/** What the stay would become with the proposed lines. Nothing is stored. */
+export function precheck (app: FastifyInstance, mdtrtIdRaw: string, feedetail: FeeDetail[]): PrecheckResult {
+  const { store, profile, config } = app
+  const row = openStay(store, trimId(mdtrtIdRaw))
+  requireOpen(row)
+  const l = limits(profile)
+  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, config.tz, false))
+  const before = amountsOf(row)
+  const after: Amounts = { ...before }
+  let proposedOut = 0
+  lines.forEach((line, i) => {
+    let out = line.out_fen
+    if (out === null) {
+      const original = store.charges.get(row.mdtrt_id, line.init_feedetl_sn!)
+      if (original === undefined) conflict(i, 'init_feedetl_sn', 'unknown_line', `refunds line ${line.init_feedetl_sn!}, which this stay does not have`)
+      out = original.amount_fen === 0 ? 0 : Number(BigInt(line.amount_fen) * BigInt(original.out_fen) / BigInt(original.amount_fen))
+    }
+    after.medfee_fen += line.amount_fen
+    after.out_fen += out
+    after.in_fen += line.amount_fen - out
+    proposedOut += out
+  })
+  const flags = flagsOf(row)
+  const st = status(after, flags, l)
+  return {
+    mdtrt_id: row.mdtrt_id,
+    current: { totals: totals(before, l), status: status(before, flags, l) },
+    totals: totals(after, l),
+    status: st,
+    cards: precheckCards(after, proposedOut, lines.length, st, flags, l)
+  }
+}

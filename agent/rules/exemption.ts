@@ -1,0 +1,42 @@
+// Recording a special case approved by the health or insurance department (000 五(二)2: 属于特殊
+// 病例无法达到规定比例，需报当地卫生健康、医保部门审批). The stay becomes exempt from the 90 % rule
+// and its spending alerts are resolved. Audited: this is a decision about who bears the cost.
+import type { FastifyInstance } from 'fastify'
+import type { ExemptionRow } from '../store/exemptions.ts'
+import { FangpinValidation, withDetails } from '../errors.ts'
+import { amountsOf, flagsOf, refreshAlerts, openStay, trimId } from './stay.ts'
+import { limits, status, totals, type SpendingStatus, type Totals } from './spending.ts'
+
+export interface ExemptionRequest {
+  kind: 'special_case'
+  approval_no: string
+  approved_by: string
+  reason: string
+}
+
+export interface ExemptionResult {
+  mdtrt_id: string
+  created: boolean
+  exemption: ExemptionRow
+  status: SpendingStatus
+  totals: Totals
+}
+
+export function recordExemption (app: FastifyInstance, mdtrtIdRaw: string, body: ExemptionRequest, by: string): ExemptionResult {
+  const { store, profile } = app
+  const fields = { approval_no: body.approval_no.trim(), approved_by: body.approved_by.trim(), reason: body.reason.trim() }
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === '') throw withDetails(new FangpinValidation(`${field} is blank`), [{ field, reason: 'minLength', message: 'must not be blank' }])
+  }
+  return store.db.transaction(() => {
+    const row = openStay(store, trimId(mdtrtIdRaw))
+    const { row: exemption, created } = store.exemptions.record({ mdtrt_id: row.mdtrt_id, kind: body.kind, ...fields, recorded_by: by })
+    if (created) {
+      store.audit.write({ client: by, action: 'exemption.record', subject_key: row.person_key, mdtrt_id: row.mdtrt_id, decision: body.kind, detail: { approval_no: fields.approval_no, approved_by: fields.approved_by } })
+    }
+    const after = store.stays.get(row.mdtrt_id)!
+    refreshAlerts(store, profile, after)
+    const l = limits(profile)
+    return { mdtrt_id: row.mdtrt_id, created, exemption, status: status(amountsOf(after), flagsOf(after), l), totals: totals(amountsOf(after), l) }
+  }).immediate()
+}

@@ -1,0 +1,239 @@
+// A stay as the spending monitor sees it: its totals, whether the 90 % rule applies, its status,
+// and the alerts that follow from a change. Every writer (charges, cancellations, exemptions, a
+// list update, an admission correction, discharge) calls refreshAlerts inside its transaction, so
+// the alerts always match the totals that were committed with them.
+import type { LoadedProfile } from '../profile/profile.ts'
+import type { Store } from '../store/store.ts'
+import type { StayListRow, StayRow } from '../store/stays.ts'
+import type { AlertRow } from '../store/alerts.ts'
+import { limits, status, totals, sharePct, hospitalBorneFen, headroomFen, type Amounts, type StayFlags, type SpendingStatus, type Totals } from './spending.ts'
+import { yuan, yuanText } from './money.ts'
+import { datePart, nowLocal } from './local-time.ts'
+import { FangpinNotFound, FangpinStayClosed } from '../errors.ts'
+import { decide, type IdentityView, type Decision } from './eligibility.ts'
+import type { OutOfCatalogItem } from '../store/charges.ts'
+import type { ExemptionRow } from '../store/exemptions.ts'
+
+/** HIS columns are often fixed-width: ' ZY001 ' and 'ZY001' are the same visit. */
+export function trimId (id: string): string {
+  return id.replace(/^[\s\u3000]+|[\s\u3000]+$/g, '')
+}
+
+export function openStay (store: Store, mdtrtId: string): StayRow {
+  const row = store.stays.get(mdtrtId)
+  if (row === undefined) throw new FangpinNotFound(`no admission ${mdtrtId} is recorded: post the admission (POST /v1/admissions) first`)
+  return row
+}
+
+export function requireOpen (row: StayRow): void {
+  if (row.status !== 'open') throw new FangpinStayClosed(`admission ${row.mdtrt_id} is discharged (${row.endtime ?? ''}); its charges are final`)
+}
+
+export function amountsOf (row: Pick<StayListRow, 'medfee_fen' | 'in_catalog_fen' | 'out_catalog_fen'>): Amounts {
+  return { medfee_fen: row.medfee_fen, in_fen: row.in_catalog_fen, out_fen: row.out_catalog_fen }
+}
+
+export function flagsOf (row: Pick<StayListRow, 'monitored' | 'single_disease' | 'exemption_kind'>): StayFlags {
+  return {
+    monitored: row.monitored === 1,
+    exemption: row.exemption_kind ?? (row.single_disease === 1 ? 'single_disease' : null)
+  }
+}
+
+export function isSingleDisease (profile: LoadedProfile, medType: string | null | undefined, diseCodg: string | null | undefined): boolean {
+  // 000 五(二)2 除外单病种付费病例: a 单病种 medical type, or a 按病种 code given at admission.
+  return (medType != null && profile.spending.single_disease_med_types.includes(medType)) || (diseCodg != null && diseCodg.trim() !== '')
+}
+
+export interface AlertView {
+  id: number
+  kind: string
+  level: string
+  state: 'open' | 'acknowledged' | 'resolved'
+  mdtrt_id: string | null
+  message: string
+  created_at: string
+  updated_at: string | null
+  in_catalog_ratio: number | null
+  medfee_sumamt: number | null
+  out_of_catalog_amt: number | null
+  acknowledged_by: string | null
+  acknowledged_at: string | null
+  resolved_at: string | null
+}
+
+export function alertView (a: AlertRow): AlertView {
+  return {
+    id: a.id,
+    kind: a.kind,
+    level: a.level,
+    state: a.resolved_at !== null ? 'resolved' : a.acknowledged_at !== null ? 'acknowledged' : 'open',
+    mdtrt_id: a.mdtrt_id,
+    message: a.message,
+    created_at: a.created_at,
+    updated_at: a.updated_at,
+    in_catalog_ratio: a.in_catalog_ratio,
+    medfee_sumamt: a.medfee_fen === null ? null : yuan(a.medfee_fen),
+    out_of_catalog_amt: a.out_catalog_fen === null ? null : yuan(a.out_catalog_fen),
+    acknowledged_by: a.acknowledged_by,
+    acknowledged_at: a.acknowledged_at,
+    resolved_at: a.resolved_at
+  }
+}
+
+function who (row: Pick<StayListRow, 'mdtrt_id' | 'adm_dept_name' | 'name_masked'>): string {
+  return `${row.adm_dept_name ?? ''} ${row.name_masked ?? ''}（住院号 ${row.mdtrt_id}）`.trim()
+}
+
+/**
+ * Brings the stay's spending alerts in line with its current totals: one open alert per level,
+ * a warning escalated to a breach, both resolved when the share recovers, the stay is exempt or
+ * discharged. During the stay nothing new is raised below the profile's minimum total (early
+ * small bills swing the share). Returns the alerts this change created.
+ */
+export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayListRow): AlertRow[] {
+  const l = limits(profile)
+  const a = amountsOf(row)
+  const st: SpendingStatus = row.status === 'discharged' ? 'ok' : status(a, flagsOf(row), l)
+  const created: AlertRow[] = []
+  const figures = { in_catalog_ratio: totals(a, l).in_catalog_ratio, medfee_fen: a.medfee_fen, out_catalog_fen: a.out_fen }
+  const bigEnough = a.medfee_fen >= l.minAlertFen
+  const pct = sharePct(a, l)
+  if (st === 'breach') {
+    store.alerts.resolve('spending_warning', row.mdtrt_id)
+    if (bigEnough || openAlert(store, 'spending_breach', row.mdtrt_id)) {
+      const r = store.alerts.raiseSpending({
+        kind: 'spending_breach',
+        mdtrt_id: row.mdtrt_id,
+        message: `${who(row)}：目录外费用占比${pct}%，超过${l.limitPct}%上限，超出部分约${yuanText(hospitalBorneFen(a, l))}元将由医院承担，请及时干预`,
+        figures
+      })
+      if (r.created) created.push(r.row)
+    }
+  } else if (st === 'warning') {
+    store.alerts.resolve('spending_breach', row.mdtrt_id)
+    if (bigEnough || openAlert(store, 'spending_warning', row.mdtrt_id)) {
+      const r = store.alerts.raiseSpending({
+        kind: 'spending_warning',
+        mdtrt_id: row.mdtrt_id,
+        message: `${who(row)}：目录外费用占比${pct}%，已达预警线${l.warnPct}%，还可使用目录外费用${yuanText(headroomFen(a, l))}元`,
+        figures
+      })
+      if (r.created) created.push(r.row)
+    }
+  } else {
+    store.alerts.resolve('spending_warning', row.mdtrt_id)
+    store.alerts.resolve('spending_breach', row.mdtrt_id)
+  }
+  return created
+}
+
+function openAlert (store: Store, kind: 'spending_warning' | 'spending_breach', mdtrtId: string): boolean {
+  return store.alerts.forStay(mdtrtId).some((x) => x.kind === kind && x.resolved_at === null)
+}
+
+export interface InpatientView {
+  mdtrt_id: string
+  name_masked: string | null
+  adm_dept_codg: string | null
+  adm_dept_name: string | null
+  begntime: string
+  days: number
+  primary_identity: { category: string, label: string } | null
+  monitored_reason: string | null
+  exemption: string | null
+  totals: Totals
+  status: SpendingStatus
+}
+
+const ORDER: Record<SpendingStatus, number> = { breach: 0, warning: 1, ok: 2, exempt: 3, not_monitored: 4 }
+
+/** Days in hospital as billing counts them: calendar days since admission, at least one. */
+export function stayDays (begntime: string, until: string): number {
+  const from = Date.parse(datePart(begntime) + 'T00:00:00Z')
+  const to = Date.parse(datePart(until) + 'T00:00:00Z')
+  return Math.max(1, Math.round((to - from) / 86_400_000))
+}
+
+export function inpatientView (profile: LoadedProfile, row: StayListRow, now: string): InpatientView {
+  const l = limits(profile)
+  const a = amountsOf(row)
+  const flags = flagsOf(row)
+  const category = row.primary_category
+  return {
+    mdtrt_id: row.mdtrt_id,
+    name_masked: row.name_masked,
+    adm_dept_codg: row.adm_dept_codg,
+    adm_dept_name: row.adm_dept_name,
+    begntime: row.begntime,
+    days: stayDays(row.begntime, row.endtime ?? now),
+    primary_identity: category === null ? null : { category, label: profile.categoryById.get(category)?.label ?? category },
+    monitored_reason: row.monitored_reason,
+    exemption: flags.exemption,
+    totals: totals(a, l),
+    status: status(a, flags, l)
+  }
+}
+
+/**
+ * Open stays, worst first: breaches, then warnings (each by out-of-catalog share, highest first),
+ * then the rest. Stays of patients not on the list are left out unless asked for by status.
+ */
+export function inpatients (store: Store, profile: LoadedProfile, tz: string, filter: { status?: SpendingStatus, dept?: string }): InpatientView[] {
+  const now = nowLocal(tz)
+  const views: Array<InpatientView & { share: number }> = []
+  for (const row of store.stays.open()) {
+    if (filter.dept !== undefined && row.adm_dept_codg !== filter.dept && row.adm_dept_name !== filter.dept) continue
+    const v = inpatientView(profile, row, now)
+    if (filter.status === undefined ? v.status === 'not_monitored' : v.status !== filter.status) continue
+    views.push({ ...v, share: row.medfee_fen > 0 ? row.out_catalog_fen / row.medfee_fen : 0 })
+  }
+  views.sort((x, y) => ORDER[x.status] - ORDER[y.status] || y.share - x.share || (x.begntime < y.begntime ? -1 : x.begntime > y.begntime ? 1 : 0))
+  return views.map(({ share: _share, ...v }) => v)
+}
+
+export interface StayDetail extends InpatientView {
+  state: 'open' | 'discharged'
+  endtime: string | null
+  med_type: string | null
+  treat_first_pay_later: boolean
+  identities: IdentityView[]
+  monitored: boolean
+  monitored_since: string | null
+  line_count: number
+  exemptions: ExemptionRow[]
+  top_out_of_catalog: Array<{ med_list_codg: string | null, medins_list_codg: string | null, med_list_name: string | null, out_of_catalog_amt: number, amount: number, lines: number }>
+  alerts: AlertView[]
+  discharge: { dscg_way: string | null, discharged_at: string | null } | null
+}
+
+function itemView (i: OutOfCatalogItem): StayDetail['top_out_of_catalog'][number] {
+  return { med_list_codg: i.med_list_codg, medins_list_codg: i.medins_list_codg, med_list_name: i.med_list_name, out_of_catalog_amt: yuan(i.out_fen), amount: yuan(i.amount_fen), lines: i.lines }
+}
+
+export function stayDetail (store: Store, profile: LoadedProfile, tz: string, mdtrtId: string): StayDetail {
+  const row = openStay(store, trimId(mdtrtId))
+  const now = nowLocal(tz)
+  const answer = JSON.parse(row.response) as Partial<Decision>
+  let identities = answer.identities ?? []
+  if (identities.length === 0 && row.monitored === 1) {
+    // Qualified during the stay: show the identities the list has now.
+    const { state, person } = store.list.lookup(row.person_key)
+    identities = decide({ profile, person, state, at: now, staleHours: Number.POSITIVE_INFINITY }).identities
+  }
+  return {
+    ...inpatientView(profile, row, now),
+    state: row.status,
+    endtime: row.endtime,
+    med_type: row.med_type,
+    treat_first_pay_later: row.treat_first_pay_later === 1,
+    identities,
+    monitored: row.monitored === 1,
+    monitored_since: row.monitored_since,
+    line_count: row.line_count,
+    exemptions: store.exemptions.forStay(row.mdtrt_id),
+    top_out_of_catalog: store.charges.topOutOfCatalog(row.mdtrt_id).map(itemView),
+    alerts: store.alerts.forStay(row.mdtrt_id).map(alertView),
+    discharge: row.status === 'discharged' ? { dscg_way: row.dscg_way, discharged_at: row.discharged_at } : null
+  }
+}

@@ -1,0 +1,89 @@
+// 2301 fee lines of each stay. Looked up by (mdtrt_id, feedetl_sn), the primary key: one indexed
+// read per line to tell a new line from a retry.
+import type { DB } from './db.ts'
+import type { ChargeLine } from '../rules/charge-line.ts'
+
+export interface StoredLine {
+  feedetl_sn: string
+  init_feedetl_sn: string | null
+  amount_fen: number
+  out_fen: number
+  content_hash: string
+  cancelled_at: string | null
+}
+
+export interface OutOfCatalogItem {
+  med_list_codg: string | null
+  medins_list_codg: string | null
+  med_list_name: string | null
+  out_fen: number
+  amount_fen: number
+  lines: number
+}
+
+export class ChargeRepository {
+  private readonly getStmt
+  private readonly insertStmt
+  private readonly reviveStmt
+  private readonly refundedStmt
+  private readonly cancelStmt
+  private readonly activeRefundsStmt
+
+  constructor (private readonly db: DB) {
+    this.getStmt = db.prepare('SELECT feedetl_sn, init_feedetl_sn, amount_fen, out_fen, content_hash, cancelled_at FROM charge_line WHERE mdtrt_id = ? AND feedetl_sn = ?')
+    this.insertStmt = db.prepare(`INSERT INTO charge_line (mdtrt_id, feedetl_sn, init_feedetl_sn, fee_ocur_time, med_list_codg, medins_list_codg,
+      med_list_name, chrgitm_lv, cnt, pric, amount_fen, out_fen, fulamt_fen, overlmt_fen, preselfpay_fen, inscp_fen, content_hash, client, created_at)
+      VALUES (@mdtrt_id, @feedetl_sn, @init_feedetl_sn, @fee_ocur_time, @med_list_codg, @medins_list_codg, @med_list_name, @chrgitm_lv,
+      @cnt, @pric, @amount_fen, @out_fen, @fulamt, @overlmt, @preselfpay, @inscp, @content_hash, @client, @now)`)
+    // A line cancelled by 2302 may be uploaded again under the same feedetl_sn (cancel all, re-upload).
+    this.reviveStmt = db.prepare(`UPDATE charge_line SET init_feedetl_sn = @init_feedetl_sn, fee_ocur_time = @fee_ocur_time,
+      med_list_codg = @med_list_codg, medins_list_codg = @medins_list_codg, med_list_name = @med_list_name, chrgitm_lv = @chrgitm_lv,
+      cnt = @cnt, pric = @pric, amount_fen = @amount_fen, out_fen = @out_fen, fulamt_fen = @fulamt, overlmt_fen = @overlmt,
+      preselfpay_fen = @preselfpay, inscp_fen = @inscp, content_hash = @content_hash, client = @client, created_at = @now, cancelled_at = NULL
+      WHERE mdtrt_id = @mdtrt_id AND feedetl_sn = @feedetl_sn`)
+    this.refundedStmt = db.prepare('SELECT COALESCE(SUM(amount_fen), 0) FROM charge_line WHERE mdtrt_id = ? AND init_feedetl_sn = ? AND cancelled_at IS NULL').pluck()
+    this.activeRefundsStmt = db.prepare('SELECT COUNT(*) FROM charge_line WHERE mdtrt_id = ? AND init_feedetl_sn = ? AND cancelled_at IS NULL').pluck()
+    this.cancelStmt = db.prepare('UPDATE charge_line SET cancelled_at = ? WHERE mdtrt_id = ? AND feedetl_sn = ? AND cancelled_at IS NULL')
+  }
+
+  get (mdtrtId: string, sn: string): StoredLine | undefined {
+    return this.getStmt.get(mdtrtId, sn) as StoredLine | undefined
+  }
+
+  store (mdtrtId: string, line: ChargeLine & { feedetl_sn: string, out_fen: number }, client: string | null, revive: boolean): void {
+    const params = {
+      mdtrt_id: mdtrtId,
+      ...line,
+      fulamt: line.split?.fulamt ?? null,
+      overlmt: line.split?.overlmt ?? null,
+      preselfpay: line.split?.preselfpay ?? null,
+      inscp: line.split?.inscp ?? null,
+      client,
+      now: new Date().toISOString()
+    }
+    delete (params as Partial<typeof params>).split
+    ;(revive ? this.reviveStmt : this.insertStmt).run(params)
+  }
+
+  /** Sum (negative) of the active refunds of a line. */
+  refunded (mdtrtId: string, sn: string): number {
+    return this.refundedStmt.get(mdtrtId, sn) as number
+  }
+
+  activeRefunds (mdtrtId: string, sn: string): number {
+    return this.activeRefundsStmt.get(mdtrtId, sn) as number
+  }
+
+  cancel (mdtrtId: string, sn: string): boolean {
+    return this.cancelStmt.run(new Date().toISOString(), mdtrtId, sn).changes === 1
+  }
+
+  /** The items that drive the out-of-catalog share, net of refunds, largest first. */
+  topOutOfCatalog (mdtrtId: string, limit = 10): OutOfCatalogItem[] {
+    return this.db.prepare(`SELECT med_list_codg, medins_list_codg, MAX(med_list_name) AS med_list_name, SUM(out_fen) AS out_fen,
+        SUM(amount_fen) AS amount_fen, COUNT(*) AS lines
+      FROM charge_line WHERE mdtrt_id = ? AND cancelled_at IS NULL
+      GROUP BY COALESCE(med_list_codg, ''), COALESCE(medins_list_codg, ''), CASE WHEN med_list_codg IS NULL AND medins_list_codg IS NULL THEN med_list_name END
+      HAVING SUM(out_fen) > 0 ORDER BY SUM(out_fen) DESC LIMIT ?`).all(mdtrtId, limit) as OutOfCatalogItem[]
+  }
+}

@@ -1,0 +1,104 @@
+// The spending side of each admission: running totals, whether the 90 % rule applies, exemption
+// and discharge. Totals change only by deltas inside the transaction that stores the lines.
+import type { DB } from './db.ts'
+
+export interface StayRow {
+  mdtrt_id: string
+  status: 'open' | 'discharged'
+  person_key: Buffer
+  name_masked: string | null
+  begntime: string
+  endtime: string | null
+  med_type: string | null
+  dise_codg: string | null
+  adm_dept_codg: string | null
+  adm_dept_name: string | null
+  treat_first_pay_later: number
+  response: string
+  medfee_fen: number
+  in_catalog_fen: number
+  out_catalog_fen: number
+  line_count: number
+  monitored: number
+  monitored_since: string | null
+  monitored_reason: string | null
+  primary_category: string | null
+  single_disease: number
+  exemption_kind: string | null
+  dscg_way: string | null
+  discharged_at: string | null
+  final: string | null
+}
+
+export type StayListRow = Omit<StayRow, 'person_key' | 'response' | 'final'>
+
+const COLUMNS = `a.mdtrt_id, a.status, a.name_masked, a.begntime, a.endtime, a.med_type, a.dise_codg, a.adm_dept_codg,
+  a.adm_dept_name, a.treat_first_pay_later, s.medfee_fen, s.in_catalog_fen, s.out_catalog_fen, s.line_count, s.monitored,
+  s.monitored_since, s.monitored_reason, s.primary_category, s.single_disease, s.dscg_way, s.discharged_at,
+  (SELECT kind FROM exemption e WHERE e.mdtrt_id = a.mdtrt_id ORDER BY e.id LIMIT 1) AS exemption_kind`
+
+export class StayRepository {
+  private readonly getStmt
+  private readonly createStmt
+  private readonly addStmt
+  private readonly openStmt
+
+  constructor (private readonly db: DB) {
+    this.getStmt = db.prepare(`SELECT ${COLUMNS}, a.person_key, a.response, s.final FROM admission a JOIN stay s ON s.mdtrt_id = a.mdtrt_id WHERE a.mdtrt_id = ?`)
+    this.createStmt = db.prepare(`INSERT INTO stay (mdtrt_id, monitored, monitored_since, monitored_reason, primary_category, single_disease, updated_at)
+      VALUES (@mdtrt_id, @monitored, @since, @reason, @primary_category, @single_disease, @now)
+      ON CONFLICT (mdtrt_id) DO UPDATE SET
+        monitored = MAX(stay.monitored, excluded.monitored),
+        monitored_since = COALESCE(stay.monitored_since, excluded.monitored_since),
+        monitored_reason = COALESCE(stay.monitored_reason, excluded.monitored_reason),
+        primary_category = COALESCE(excluded.primary_category, stay.primary_category),
+        single_disease = excluded.single_disease,
+        updated_at = excluded.updated_at`)
+    this.addStmt = db.prepare(`UPDATE stay SET medfee_fen = medfee_fen + ?, in_catalog_fen = in_catalog_fen + ?,
+      out_catalog_fen = out_catalog_fen + ?, line_count = line_count + ?, updated_at = ? WHERE mdtrt_id = ?`)
+    this.openStmt = db.prepare(`SELECT ${COLUMNS} FROM admission a JOIN stay s ON s.mdtrt_id = a.mdtrt_id WHERE a.status = 'open'`)
+  }
+
+  get (mdtrtId: string): StayRow | undefined {
+    return this.getStmt.get(mdtrtId) as StayRow | undefined
+  }
+
+  /**
+   * Creates the stay with the admission, or refreshes it when the HIS corrects the admission. Once
+   * monitored, a stay stays monitored: its earlier charges already count.
+   */
+  upsert (s: { mdtrt_id: string, monitored: boolean, primary_category: string | null, single_disease: boolean }): void {
+    const now = new Date().toISOString()
+    this.createStmt.run({
+      mdtrt_id: s.mdtrt_id,
+      monitored: s.monitored ? 1 : 0,
+      since: s.monitored ? now : null,
+      reason: s.monitored ? 'admission' : null,
+      primary_category: s.primary_category,
+      single_disease: s.single_disease ? 1 : 0,
+      now
+    })
+  }
+
+  /** A patient who qualified after a list change: the rule applies from now, to the whole stay. */
+  startMonitoring (mdtrtId: string, category: string | null): boolean {
+    const now = new Date().toISOString()
+    return this.db.prepare(`UPDATE stay SET monitored = 1, monitored_since = ?, monitored_reason = 'list_update',
+      primary_category = COALESCE(primary_category, ?), updated_at = ? WHERE mdtrt_id = ? AND monitored = 0`).run(now, category, now, mdtrtId).changes === 1
+  }
+
+  addTotals (mdtrtId: string, d: { medfee: number, in: number, out: number, lines: number }): void {
+    this.addStmt.run(d.medfee, d.in, d.out, d.lines, new Date().toISOString(), mdtrtId)
+  }
+
+  open (): StayListRow[] {
+    return this.openStmt.all() as StayListRow[]
+  }
+
+  discharge (mdtrtId: string, d: { endtime: string, dscg_way: string | null, final: unknown }): void {
+    const now = new Date().toISOString()
+    this.db.prepare("UPDATE admission SET status = 'discharged', endtime = ?, updated_at = ? WHERE mdtrt_id = ?").run(d.endtime, now, mdtrtId)
+    this.db.prepare('UPDATE stay SET dscg_way = ?, discharged_at = ?, final = ?, updated_at = ? WHERE mdtrt_id = ?')
+      .run(d.dscg_way, now, JSON.stringify(d.final), now, mdtrtId)
+  }
+}
