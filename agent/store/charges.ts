@@ -41,7 +41,8 @@ export class ChargeRepository {
       cnt = @cnt, pric = @pric, amount_fen = @amount_fen, out_fen = @out_fen, fulamt_fen = @fulamt, overlmt_fen = @overlmt,
       preselfpay_fen = @preselfpay, inscp_fen = @inscp, content_hash = @content_hash, client = @client, created_at = @now, cancelled_at = NULL
       WHERE mdtrt_id = @mdtrt_id AND feedetl_sn = @feedetl_sn`)
-    this.refundedStmt = db.prepare('SELECT COALESCE(SUM(amount_fen), 0) FROM charge_line WHERE mdtrt_id = ? AND init_feedetl_sn = ? AND cancelled_at IS NULL').pluck()
+    this.refundedStmt = db.prepare(`SELECT COALESCE(SUM(amount_fen), 0) AS amount_fen, COALESCE(SUM(out_fen), 0) AS out_fen
+      FROM charge_line WHERE mdtrt_id = ? AND init_feedetl_sn = ? AND cancelled_at IS NULL`)
     this.activeRefundsStmt = db.prepare('SELECT COUNT(*) FROM charge_line WHERE mdtrt_id = ? AND init_feedetl_sn = ? AND cancelled_at IS NULL').pluck()
     this.cancelStmt = db.prepare('UPDATE charge_line SET cancelled_at = ? WHERE mdtrt_id = ? AND feedetl_sn = ? AND cancelled_at IS NULL')
   }
@@ -65,9 +66,9 @@ export class ChargeRepository {
     ;(revive ? this.reviveStmt : this.insertStmt).run(params)
   }
 
-  /** Sum (negative) of the active refunds of a line. */
-  refunded (mdtrtId: string, sn: string): number {
-    return this.refundedStmt.get(mdtrtId, sn) as number
+  /** Sums (negative) of the active refunds of a line: amount and out-of-catalog part. */
+  refunded (mdtrtId: string, sn: string): { amount_fen: number, out_fen: number } {
+    return this.refundedStmt.get(mdtrtId, sn) as { amount_fen: number, out_fen: number }
   }
 
   activeRefunds (mdtrtId: string, sn: string): number {
@@ -80,10 +81,11 @@ export class ChargeRepository {
 
   /** The items that drive the out-of-catalog share, net of refunds, largest first. */
   topOutOfCatalog (mdtrtId: string, limit = 10): OutOfCatalogItem[] {
-    return this.db.prepare(`SELECT med_list_codg, medins_list_codg, MAX(med_list_name) AS med_list_name, SUM(out_fen) AS out_fen,
-        SUM(amount_fen) AS amount_fen, COUNT(*) AS lines
+    // One item is one national code (the hospital's own code, or the name, when that is missing).
+    return this.db.prepare(`SELECT MAX(med_list_codg) AS med_list_codg, MAX(medins_list_codg) AS medins_list_codg, MAX(med_list_name) AS med_list_name,
+        SUM(out_fen) AS out_fen, SUM(amount_fen) AS amount_fen, COUNT(*) AS lines
       FROM charge_line WHERE mdtrt_id = ? AND cancelled_at IS NULL
-      GROUP BY COALESCE(med_list_codg, ''), COALESCE(medins_list_codg, ''), CASE WHEN med_list_codg IS NULL AND medins_list_codg IS NULL THEN med_list_name END
+      GROUP BY COALESCE(med_list_codg, medins_list_codg, med_list_name, feedetl_sn)
       HAVING SUM(out_fen) > 0 ORDER BY SUM(out_fen) DESC LIMIT ?`).all(mdtrtId, limit) as OutOfCatalogItem[]
   }
 }
