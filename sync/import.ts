@@ -4,6 +4,7 @@
 import { writeFileSync, renameSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import type { LoadedProfile } from '../agent/profile/profile.ts'
+import { recheckOpenAdmissions } from './registry/recheck.ts'
 import type { Store } from '../agent/store/store.ts'
 import type { LoadResult } from '../agent/store/list.ts'
 import { DEMO_TOKEN_NAME } from '../agent/demo/demo-list.ts'
@@ -77,5 +78,7 @@ export async function importList (store: Store, profile: LoadedProfile, file: st
   // The demo token exists only for the demo list; real people must not be reachable with a
   // token printed in the README.
   if (wasDemo) store.tokens.revoke(DEMO_TOKEN_NAME)
+  // As after a registry sync: stays whose patient is now on the list are flagged and monitored.
+  await recheckOpenAdmissions(store, profile, opts.tz ?? 'Asia/Shanghai', null)
   return { read: { format: read.format, rows: read.rows, goodRows: read.goodRows, badRows: read.badRows }, load, problems: read.problems, reportFile }
 }
