@@ -21,6 +21,11 @@ import syncRoutes from './routes/sync.ts'
 import chargeRoutes from './routes/charges.ts'
 import stayRoutes from './routes/stays.ts'
 import alertRoutes from './routes/alerts.ts'
+import staffAuthPlugin from './plugins/app/staff-auth.ts'
+import staffRoutes from './routes/staff.ts'
+import staffAdminRoutes from './routes/staff-admin.ts'
+import staffEventRoutes from './routes/staff-events.ts'
+import pageRoutes from './routes/page.ts'
 import syncPlugin from './plugins/app/sync.ts'
 
 const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas')
@@ -105,6 +110,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(authPlugin)
   await app.register(metricsPlugin)
   await app.register(syncPlugin, { autoStart: opts.autoSync })
+  await app.register(staffAuthPlugin)
 
   await app.register(healthRoutes)
   await app.register(admissionRoutes)
@@ -113,5 +119,9 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(chargeRoutes)
   await app.register(stayRoutes)
   await app.register(alertRoutes)
+  await app.register(staffRoutes)
+  await app.register(staffAdminRoutes)
+  await app.register(staffEventRoutes)
+  await app.register(pageRoutes)
   return app
 }

@@ -22,6 +22,12 @@ usage:
                                              create an API token (printed once)
   fangpin token list                         list tokens (never their secrets)
   fangpin token revoke <id|name>             revoke a token
+  fangpin user add --name <name> --role billing|admin [--password-stdin]
+                                             create a staff account for the billing page
+                                             (password asked on the terminal, or read from stdin)
+  fangpin user list                          list staff accounts
+  fangpin user passwd <name> [--password-stdin]  set a new password
+  fangpin user disable <name>                disable an account and end its sessions
   fangpin status                             list version, age, counts, tokens
   fangpin sync                               fetch the registry's list now (exit 0 when current)
 
@@ -37,6 +43,7 @@ configuration (environment):
   FANGPIN_PROFILE      region profile id or JSON file (default guangxi-liuzhou; shipped: guangxi-liuzhou, shanxi)
   FANGPIN_TZ           the HIS's time zone (default Asia/Shanghai)
   FANGPIN_STALE_HOURS  hours after which the list is marked stale (default 36)
+  FANGPIN_SESSION_IDLE_MINUTES  staff page sign-in ends after this many idle minutes (default 30)
   FANGPIN_LOG_LEVEL    info, warn, debug … (default info)
   FANGPIN_BODY_LIMIT   largest request body in bytes (default 2097152)
   FANGPIN_REGISTRY_URL     county registry base URL (manifest.json); unset: no sync
@@ -186,6 +193,91 @@ async function cmdToken (config: Config, args: string[]): Promise<number> {
   }
 }
 
+/** A password from stdin (--password-stdin) or typed on the terminal without echo. */
+async function readPassword (fromStdin: boolean, prompt: string): Promise<string> {
+  if (fromStdin || !process.stdin.isTTY) {
+    if (!fromStdin) throw new UsageError('stdin is not a terminal: pass --password-stdin to read the password from it')
+    const chunks: Buffer[] = []
+    for await (const c of process.stdin) chunks.push(c as Buffer)
+    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  }
+  const ask = (label: string): Promise<string> => new Promise((resolve) => {
+    process.stderr.write(label)
+    const stdin = process.stdin
+    stdin.setRawMode(true)
+    stdin.resume()
+    let typed = ''
+    const onData = (d: Buffer): void => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.setRawMode(false)
+          stdin.pause()
+          stdin.off('data', onData)
+          process.stderr.write('\n')
+          resolve(typed)
+          return
+        }
+        if (ch === '\u0003') process.exit(130)
+        if (ch === '\u007f') typed = typed.slice(0, -1)
+        else typed += ch
+      }
+    }
+    stdin.on('data', onData)
+  })
+  const first = await ask(prompt)
+  const second = await ask('repeat the password: ')
+  if (first !== second) throw new UsageError('the two passwords differ; nothing was changed')
+  return first
+}
+
+async function cmdUser (config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args
+  const { StaffUserError } = await import('./store/staff.ts')
+  const store = openStore(config.dataDir)
+  const who = `cli:${process.env.USER ?? 'unknown'}`
+  try {
+    if (sub === 'add') {
+      const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, role: { type: 'string' }, 'password-stdin': { type: 'boolean', default: false } } })
+      const name = values.name?.trim() ?? ''
+      if (name === '' || (values.role !== 'billing' && values.role !== 'admin')) throw new UsageError('usage: fangpin user add --name <name> --role billing|admin [--password-stdin]')
+      if (store.staff.byName(name) !== undefined) throw new UsageError(`a staff user named ${name} already exists`)
+      const password = await readPassword(values['password-stdin'] === true, `password for ${name}: `)
+      const user = await store.staff.createUser({ name, role: values.role, password })
+      store.audit.write({ client: who, action: 'staff.user_add', detail: { name: user.name, role: user.role } })
+      process.stdout.write(`staff user ${user.name} (${user.role}) created; sign in at the agent's address with a browser\n`)
+      return 0
+    }
+    if (sub === 'list') {
+      for (const u of store.staff.list()) {
+        process.stdout.write(`${u.name.padEnd(20)} ${u.role.padEnd(8)} created ${u.created_at}${u.disabled_at !== null ? `  DISABLED ${u.disabled_at}` : ''}${u.last_login_at !== null ? `  last sign-in ${u.last_login_at}` : ''}\n`)
+      }
+      return 0
+    }
+    if (sub === 'passwd') {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'password-stdin': { type: 'boolean', default: false } } })
+      if (positionals.length !== 1) throw new UsageError('usage: fangpin user passwd <name> [--password-stdin]')
+      if (store.staff.byName(positionals[0]) === undefined) throw new UsageError(`no staff user named ${positionals[0]}`)
+      await store.staff.setPassword(positionals[0], await readPassword(values['password-stdin'] === true, `new password for ${positionals[0]}: `))
+      store.audit.write({ client: who, action: 'staff.passwd', detail: { name: positionals[0] } })
+      process.stdout.write(`password of ${positionals[0]} changed\n`)
+      return 0
+    }
+    if (sub === 'disable') {
+      if (rest.length !== 1) throw new UsageError('usage: fangpin user disable <name>')
+      const done = store.staff.disable(rest[0])
+      if (done) store.audit.write({ client: who, action: 'staff.disable', detail: { name: rest[0] } })
+      process.stdout.write(done ? `staff user ${rest[0]} disabled\n` : `no active staff user named ${rest[0]}\n`)
+      return done ? 0 : 1
+    }
+    throw new UsageError('usage: fangpin user add --name <name> --role billing|admin [--password-stdin] | user list | user passwd <name> | user disable <name>')
+  } catch (err) {
+    if (err instanceof StaffUserError) throw new UsageError(err.message)
+    throw err
+  } finally {
+    store.close()
+  }
+}
+
 async function cmdSync (config: Config): Promise<number> {
   if (config.registryUrl === null || config.registryPublicKey === null) {
     throw new ConfigError(['fangpin sync needs FANGPIN_REGISTRY_URL and FANGPIN_REGISTRY_PUBKEY'])
@@ -258,6 +350,7 @@ export async function main (argv: string[]): Promise<number> {
       case 'serve': await cmdServe(config); return -1
       case 'import': return await cmdImport(config, args)
       case 'token': return await cmdToken(config, args)
+      case 'user': return await cmdUser(config, args)
       case 'status': return await cmdStatus(config)
       case 'sync': return await cmdSync(config)
       default: throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}`)

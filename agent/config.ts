@@ -13,6 +13,8 @@ export interface Config {
   profile: string
   tz: string
   staleHours: number
+  /** staff page sessions end after this many minutes without a request */
+  sessionIdleMinutes: number
   logLevel: string
   bodyLimit: number
   /** base URL of the county registry (manifest.json beside the data files); null: no sync */
@@ -51,6 +53,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
   const port = integer(env, 'FANGPIN_PORT', 8080, 0, 65535, problems, 'set the TCP port the HIS will call')
   const staleHours = integer(env, 'FANGPIN_STALE_HOURS', 36, 1, 24 * 366, problems, 'set after how many hours without a list update lookups are marked stale')
+  const sessionIdleMinutes = integer(env, 'FANGPIN_SESSION_IDLE_MINUTES', 30, 1, 24 * 60, problems, 'set after how many idle minutes a staff sign-in ends')
   const tz = env.FANGPIN_TZ ?? 'Asia/Shanghai'
   if (!isValidTimeZone(tz)) {
     problems.push(`FANGPIN_TZ="${tz}" is not a time zone this Node.js knows: use an IANA name such as Asia/Shanghai`)
@@ -92,5 +95,5 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`FANGPIN_SYNC_CRON="${syncCron}" is not a cron expression: e.g. "30 2 * * *" (02:30 every night, hospital time)`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, registryDemo: false }
+  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, registryDemo: false }
 }

@@ -28,6 +28,8 @@ export const FangpinNotFound = createError('FANGPIN_NOT_FOUND', '%s', 404)
 export const FangpinChargeConflict = createError('FANGPIN_CHARGE_CONFLICT', '%s', 409)
 // The stay is discharged: its charges and figures are final.
 export const FangpinStayClosed = createError('FANGPIN_STAY_CLOSED', '%s', 409)
+export const FangpinSigninFailed = createError('FANGPIN_SIGNIN_FAILED', '%s', 401)
+export const FangpinTooManyAttempts = createError('FANGPIN_TOO_MANY_ATTEMPTS', '%s', 429)
 export const FangpinListNotLoaded = createError('FANGPIN_LIST_NOT_LOADED', '%s', 503)
 
 export function withDetails<E extends Error> (err: E, details: ErrorDetail[]): E & { details: ErrorDetail[] } {

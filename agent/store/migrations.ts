@@ -231,5 +231,34 @@ ALTER TABLE alert ADD COLUMN out_catalog_fen INTEGER;
 ALTER TABLE alert ADD COLUMN updated_at TEXT;
 CREATE INDEX alert_mdtrt ON alert (mdtrt_id);
 `
+  },
+  {
+    version: 4,
+    description: 'staff accounts and sessions for the billing page',
+    sql: `
+-- Billing and admission staff who sign in to the page. Passwords are kept only as scrypt hashes
+-- (scrypt$N$r$p$salt$hash).
+CREATE TABLE staff_user (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  role          TEXT NOT NULL CHECK (role IN ('billing', 'admin')),
+  password_hash TEXT NOT NULL,
+  created_at    TEXT NOT NULL,
+  disabled_at   TEXT,                   -- a disabled user cannot sign in; their sessions end
+  last_login_at TEXT
+);
+
+-- Signed-in sessions. Only SHA-256 of the cookie value is stored: a copy of the database does not
+-- let anyone act as a signed-in user. A session ends after FANGPIN_SESSION_IDLE_MINUTES of
+-- inactivity, at sign-out, or when its user is disabled.
+CREATE TABLE staff_session (
+  token_hash   BLOB PRIMARY KEY,
+  user_id      INTEGER NOT NULL REFERENCES staff_user (id),
+  created_at   TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,            -- UTC ISO instant of the last request
+  ip           TEXT
+);
+CREATE INDEX staff_session_user ON staff_session (user_id);
+`
   }
 ]

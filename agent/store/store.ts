@@ -11,6 +11,7 @@ import { AlertRepository } from './alerts.ts'
 import { StayRepository } from './stays.ts'
 import { ChargeRepository } from './charges.ts'
 import { ExemptionRepository } from './exemptions.ts'
+import { StaffRepository } from './staff.ts'
 
 export interface Store {
   dataDir: string
@@ -24,6 +25,7 @@ export interface Store {
   stays: StayRepository
   charges: ChargeRepository
   exemptions: ExemptionRepository
+  staff: StaffRepository
   /** group commit for the writes of the request path (audit rows, admissions) */
   writes: WriteQueue
   close: () => void
@@ -55,6 +57,7 @@ export function openStore (dataDir: string): Store {
       stays: new StayRepository(db),
       charges: new ChargeRepository(db),
       exemptions: new ExemptionRepository(db),
+      staff: new StaffRepository(db),
       writes,
       close: () => {
         if (!db.open) return
