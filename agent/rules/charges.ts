@@ -9,6 +9,7 @@ import type { AlertRow } from '../store/alerts.ts'
 import type { Card } from './eligibility.ts'
 import { FangpinChargeConflict, FangpinNotFound, FangpinValidation, withDetails } from '../errors.ts'
 import { readChargeLine, type ChargeLine, type FeeDetail } from './charge-line.ts'
+import { yuanText } from './money.ts'
 import { amountsOf, flagsOf, refreshAlerts, alertView, openStay, requireOpen, trimId, type AlertView } from './stay.ts'
 import { limits, status, totals, stayCards, precheckCards, type Amounts, type SpendingStatus, type Totals } from './spending.ts'
 import type { Caller } from '../plugins/app/auth.ts'
@@ -81,7 +82,7 @@ export function applyCharges (app: FastifyInstance, mdtrtIdRaw: string, feedetai
       }
       const out = line.init_feedetl_sn === null ? line.out_fen! : refundOut(store, mdtrtId, line, i, inBatch)
       store.charges.store(mdtrtId, { ...line, feedetl_sn: sn, out_fen: out }, caller.name, existing !== undefined)
-      inBatch.set(sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refund: line.init_feedetl_sn !== null })
+      inBatch.set(sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refundedOut: 0, refund: line.init_feedetl_sn !== null })
       d.medfee += line.amount_fen
       d.out += out
       d.in += line.amount_fen - out
@@ -94,7 +95,7 @@ export function applyCharges (app: FastifyInstance, mdtrtIdRaw: string, feedetai
   }).immediate()
 }
 
-interface BatchLine { amount_fen: number, out_fen: number, refunded: number, refund: boolean }
+interface BatchLine { amount_fen: number, out_fen: number, refunded: number, refundedOut: number, refund: boolean }
 
 /**
  * A refund returns part of a line this stay has (stored, or earlier in the batch), never more than
@@ -108,18 +109,34 @@ function refundOut (store: Store, mdtrtId: string, line: ChargeLine, i: number, 
     if (stored === undefined || stored.cancelled_at !== null) {
       conflict(i, 'init_feedetl_sn', 'unknown_line', `refunds line ${initSn}, which this stay does not have (or it was cancelled)`)
     }
-    original = { amount_fen: stored.amount_fen, out_fen: stored.out_fen, refunded: store.charges.refunded(mdtrtId, initSn), refund: stored.init_feedetl_sn !== null }
+    const refunded = store.charges.refunded(mdtrtId, initSn)
+    original = { amount_fen: stored.amount_fen, out_fen: stored.out_fen, refunded: refunded.amount_fen, refundedOut: refunded.out_fen, refund: stored.init_feedetl_sn !== null }
     inBatch.set(initSn, original)
   }
   if (original.refund) conflict(i, 'init_feedetl_sn', 'refund_of_refund', `line ${initSn} is itself a refund`)
   if (original.amount_fen + original.refunded + line.amount_fen < 0) {
     conflict(i, 'det_item_fee_sumamt', 'over_refund', `refunds more than is left of line ${initSn}`)
   }
+  // What is left of the original, out of and inside the catalog: a refund returns only from these,
+  // so it can never move spending from one side of the 90 % rule to the other.
+  const leftOut = original.out_fen + original.refundedOut
+  const leftIn = original.amount_fen - original.out_fen + original.refunded - original.refundedOut
+  let out: number
+  if (line.out_fen !== null) {
+    out = line.out_fen
+    if (-out > leftOut || -(line.amount_fen - out) > leftIn) {
+      conflict(i, line.split === null ? 'chrgitm_lv' : 'fulamt_ownpay_amt', 'refund_split',
+        `returns ${yuanText(-out)} yuan out of catalog and ${yuanText(-(line.amount_fen - out))} in catalog, but line ${initSn} has ${yuanText(leftOut)} and ${yuanText(leftIn)} left`)
+    }
+  } else {
+    // Integer proportion, rounded toward zero, kept within what is left of each side (the last
+    // part of a line refunded in pieces returns exactly the rest).
+    const share = original.amount_fen === 0 ? 0 : Number(BigInt(line.amount_fen) * BigInt(original.out_fen) / BigInt(original.amount_fen))
+    out = Math.min(Math.max(share, line.amount_fen, -leftOut), 0, line.amount_fen + leftIn)
+  }
   original.refunded += line.amount_fen
-  if (line.out_fen !== null) return line.out_fen
-  if (original.amount_fen === 0) return 0
-  // Integer proportion, rounded toward zero: a refund never removes more out-of-catalog than it can.
-  return Number(BigInt(line.amount_fen) * BigInt(original.out_fen) / BigInt(original.amount_fen))
+  original.refundedOut += out
+  return out
 }
 
 export function cancelCharge (app: FastifyInstance, mdtrtIdRaw: string, snRaw: string, caller: Caller): ChargeResult & { cancelled: boolean } {
@@ -161,13 +178,12 @@ export function precheck (app: FastifyInstance, mdtrtIdRaw: string, feedetail: F
   const before = amountsOf(row)
   const after: Amounts = { ...before }
   let proposedOut = 0
+  // Refunds are checked as a charge would check them (nothing is stored): a precheck never
+  // predicts totals the charge would refuse.
+  const inBatch = new Map<string, BatchLine>()
   lines.forEach((line, i) => {
-    let out = line.out_fen
-    if (out === null) {
-      const original = store.charges.get(row.mdtrt_id, line.init_feedetl_sn!)
-      if (original === undefined) conflict(i, 'init_feedetl_sn', 'unknown_line', `refunds line ${line.init_feedetl_sn!}, which this stay does not have`)
-      out = original.amount_fen === 0 ? 0 : Number(BigInt(line.amount_fen) * BigInt(original.out_fen) / BigInt(original.amount_fen))
-    }
+    const out = line.init_feedetl_sn === null ? line.out_fen! : refundOut(store, row.mdtrt_id, line, i, inBatch)
+    if (line.feedetl_sn !== null) inBatch.set(line.feedetl_sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refundedOut: 0, refund: line.init_feedetl_sn !== null })
     after.medfee_fen += line.amount_fen
     after.out_fen += out
     after.in_fen += line.amount_fen - out
