@@ -22,6 +22,7 @@ import chargeRoutes from './routes/charges.ts'
 import stayRoutes from './routes/stays.ts'
 import alertRoutes from './routes/alerts.ts'
 import staffAuthPlugin from './plugins/app/staff-auth.ts'
+import listWatchPlugin from './plugins/app/list-watch.ts'
 import staffRoutes from './routes/staff.ts'
 import staffAdminRoutes from './routes/staff-admin.ts'
 import staffEventRoutes from './routes/staff-events.ts'
@@ -111,6 +112,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(metricsPlugin)
   await app.register(syncPlugin, { autoStart: opts.autoSync })
   await app.register(staffAuthPlugin)
+  await app.register(listWatchPlugin)
 
   await app.register(healthRoutes)
   await app.register(admissionRoutes)

@@ -78,6 +78,7 @@ export async function importList (store: Store, profile: LoadedProfile, file: st
   // The demo token exists only for the demo list; real people must not be reachable with a
   // token printed in the README.
   if (wasDemo) store.tokens.revoke(DEMO_TOKEN_NAME)
+  store.alerts.resolve('list_stale')
   // As after a registry sync: stays whose patient is now on the list are flagged and monitored.
   await recheckOpenAdmissions(store, profile, opts.tz ?? 'Asia/Shanghai', null)
   return { read: { format: read.format, rows: read.rows, goodRows: read.goodRows, badRows: read.badRows }, load, problems: read.problems, reportFile }

@@ -107,6 +107,8 @@ export async function runSync (opts: SyncOptions, trigger: SyncTrigger): Promise
   try {
     result = await syncOnce(opts, now)
     store.alerts.resolve('sync_failed')
+    // A sync that worked confirmed the list is current.
+    store.alerts.resolve('list_stale')
   } catch (err) {
     const message = (err as Error).message
     result = { result: 'failed', seq_before: before.seq, seq_after: before.seq, message }
