@@ -73,7 +73,7 @@ t.test('a line repeated with other content is a 409 and nothing of the batch is 
   const res = await charge(b, 'ZY1', [line('2', 5000, '01'), line('1', 20000, '01')])
   t.equal(res.status, 409)
   t.equal(res.json.error.code, 'FANGPIN_CHARGE_CONFLICT')
-  t.equal(res.json.error.details[0].field, 'feedetail[1].feedetl_sn')
+  t.equal(res.json.error.details[0].field, 'feedetail/1/feedetl_sn')
   const stay = await b.get('/v1/admissions/ZY1')
   t.equal(stay.json.totals.medfee_sumamt, 100, 'line 2 of the refused batch was not applied')
   t.equal(stay.json.line_count, 1)
@@ -93,10 +93,10 @@ t.test('a refund line returns part of its original and moves the totals back', a
   t.equal(over.json.error.details[0].reason, 'over_refund')
   const unknown = await charge(b, 'ZY1', [line('5', -100, '03', { init_feedetl_sn: 'nope' })])
   t.equal(unknown.status, 409)
-  t.equal(unknown.json.error.details[0].field, 'feedetail[0].init_feedetl_sn')
+  t.equal(unknown.json.error.details[0].field, 'feedetail/0/init_feedetl_sn')
   const noInit = await charge(b, 'ZY1', [line('6', -100, '03')])
   t.equal(noInit.status, 400)
-  t.equal(noInit.json.error.details[0].field, 'feedetail[0].init_feedetl_sn')
+  t.equal(noInit.json.error.details[0].field, 'feedetail/0/init_feedetl_sn')
 })
 
 t.test('a refund of a line charged earlier in the same batch is applied', async (t) => {
@@ -148,7 +148,7 @@ t.test('cnt × pric must match the amount within 0.01 yuan, naming the line and 
   const res = await charge(b, 'ZY1', [line('2', 1000, '01'), line('3', 1000, '01', { cnt: 2 })])
   t.equal(res.status, 400)
   t.equal(res.json.error.code, 'FANGPIN_VALIDATION')
-  t.equal(res.json.error.details[0].field, 'feedetail[1].det_item_fee_sumamt')
+  t.equal(res.json.error.details[0].field, 'feedetail/1/det_item_fee_sumamt')
   t.match(res.json.error.message, /cnt × pric/)
   t.equal((await b.get('/v1/admissions/ZY1')).json.line_count, 1)
 })
@@ -163,10 +163,10 @@ t.test('the platform split decides the out-of-catalog amount and must add up', a
   const bad = await charge(b, 'ZY1', [line('2', 10000, '02', { ...split, inscp_scp_amt: 39.99 })])
   t.equal(bad.status, 400)
   t.equal(bad.json.error.details[0].reason, 'split_mismatch')
-  t.equal(bad.json.error.details[0].field, 'feedetail[0].fulamt_ownpay_amt')
+  t.equal(bad.json.error.details[0].field, 'feedetail/0/fulamt_ownpay_amt')
   const noLevel = await charge(b, 'ZY1', [line('3', 100, '01', { chrgitm_lv: undefined })])
   t.equal(noLevel.status, 400)
-  t.equal(noLevel.json.error.details[0].field, 'feedetail[0].chrgitm_lv')
+  t.equal(noLevel.json.error.details[0].field, 'feedetail/0/chrgitm_lv')
 })
 
 t.test('a profile that counts 超限价 adds overlmt_amt to the out-of-catalog amount', async (t) => {
@@ -200,7 +200,7 @@ t.test('a repeated feedetl_sn inside one batch: same content once, other content
   t.same(same.json.duplicates, ['1'])
   const other = await charge(b, 'ZY1', [line('2', 100, '01'), line('2', 200, '01')])
   t.equal(other.status, 400)
-  t.equal(other.json.error.details[0].field, 'feedetail[1].feedetl_sn')
+  t.equal(other.json.error.details[0].field, 'feedetail/1/feedetl_sn')
 })
 
 t.test('charges for an unknown stay are a 404; for a discharged stay a 409', async (t) => {

@@ -52,7 +52,8 @@ const OUT_OF_CATALOG_LEVEL = '03'
 
 function fail (index: number, field: string, reason: string, message: string): never {
   const where = `feedetail[${index}].${field}`
-  const detail: ErrorDetail = { field: where, reason, message, line: index }
+  // The field as a path, like the schema's own errors (diseinfo/0/diag_code): one style for the HIS.
+  const detail: ErrorDetail = { field: `feedetail/${index}/${field}`, reason, message, line: index }
   throw withDetails(new FangpinValidation(`${where}: ${message}`), [detail])
 }
 

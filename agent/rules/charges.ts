@@ -25,7 +25,7 @@ export interface ChargeResult {
 }
 
 function conflict (index: number, field: string, reason: string, message: string): never {
-  throw withDetails(new FangpinChargeConflict(`feedetail[${index}].${field}: ${message}`), [{ field: `feedetail[${index}].${field}`, reason, message, line: index }])
+  throw withDetails(new FangpinChargeConflict(`feedetail[${index}].${field}: ${message}`), [{ field: `feedetail/${index}/${field}`, reason, message, line: index }])
 }
 
 function result (app: FastifyInstance, row: StayRow, accepted: number, duplicates: string[], created: AlertRow[]): ChargeResult {
@@ -55,7 +55,7 @@ export function applyCharges (app: FastifyInstance, mdtrtIdRaw: string, feedetai
     if (seen === undefined) firstIndex.set(sn, i)
     else if (lines[seen].content_hash !== line.content_hash) {
       throw withDetails(new FangpinValidation(`feedetail[${i}].feedetl_sn: ${sn} repeats feedetail[${seen}] with different content`),
-        [{ field: `feedetail[${i}].feedetl_sn`, reason: 'duplicate_in_batch', message: `repeats feedetail[${seen}] with different content`, line: i }])
+        [{ field: `feedetail/${i}/feedetl_sn`, reason: 'duplicate_in_batch', message: `repeats feedetail[${seen}] with different content`, line: i }])
     }
   })
 
