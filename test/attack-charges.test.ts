@@ -373,9 +373,9 @@ t.test('mdtrt_id and feedetl_sn in the path: too long, unknown, control characte
   await unchanged(t, b)
 })
 
-t.test('feedetl_sn with control characters is refused; other unicode is kept exactly and cancelled by its own name', async (t) => {
+t.test('feedetl_sn with control characters or lone surrogates is refused; other unicode is kept exactly and cancelled by its own name', async (t) => {
   const b = await seeded(t)
-  for (const sn of ['A\u0000', 'A\n1', '\tA1', 'A\u001f', 'A\r\n', '\u0007']) {
+  for (const sn of ['A\u0000', 'L\ud800', 'L\udc00x', 'A\n1', '\tA1', 'A\u001f', 'A\r\n', '\u0007']) {
     const res = await charge(b, STAY, [line('OK1', 100, '01'), line(sn, 100, '01')])
     isCallerError(t, res, 400, 'FANGPIN_VALIDATION')
     t.ok(names(res, 1, 'feedetl_sn'), JSON.stringify(sn))
