@@ -72,6 +72,14 @@ t.test('the OpenAPI document is rendered from the request and response schemas',
   t.ok(doc.json.paths['/v1/eligibility'].post, 'eligibility documented')
   t.ok(doc.json.components.schemas['admission-request'], 'request schema by its id')
   t.ok(doc.json.components.schemas.decision.properties.treat_first_pay_later)
+  for (const [path, method] of [['/v1/admissions/{mdtrt_id}/charges', 'post'], ['/v1/admissions/{mdtrt_id}/charges/{feedetl_sn}', 'delete'],
+    ['/v1/admissions/{mdtrt_id}/precheck', 'post'], ['/v1/admissions/{mdtrt_id}', 'get'], ['/v1/inpatients', 'get'],
+    ['/v1/admissions/{mdtrt_id}/exemptions', 'post'], ['/v1/admissions/{mdtrt_id}/discharge-check', 'post'],
+    ['/v1/admissions/{mdtrt_id}/discharge', 'post'], ['/v1/alerts', 'get'], ['/v1/alerts/{id}/ack', 'post']]) {
+    t.ok(doc.json.paths[path]?.[method], `${method.toUpperCase()} ${path} documented`)
+  }
+  t.ok(doc.json.components.schemas['fee-detail'].properties.det_item_fee_sumamt)
+  t.notOk(Object.keys(doc.json.paths).some((p) => p.startsWith('/staff')), 'the staff page API is not part of the HIS contract')
 })
 
 t.test('each bad configuration value is refused with a message naming the variable', async (t) => {
