@@ -20,8 +20,11 @@ export default async function staffEventRoutes (fastify: FastifyInstance): Promi
     schema: { hide: true, response: { 200: { type: 'string' } } }
   }, async (request, reply) => {
     const { store } = fastify
-    const resumeFrom = Number(request.headers['last-event-id'])
-    let last = Number.isInteger(resumeFrom) && resumeFrom >= 0
+    // A reconnecting EventSource sends the last id it saw; anything else starts from now (an empty
+    // header must not replay the oldest alerts).
+    const header = request.headers['last-event-id']?.trim() ?? ''
+    const resumeFrom = /^\d{1,15}$/.test(header) ? Number(header) : -1
+    let last = resumeFrom >= 0
       ? resumeFrom
       : (store.db.prepare('SELECT COALESCE(MAX(id), 0) FROM alert').pluck().get() as number)
     reply.hijack()
