@@ -1,8 +1,7 @@
 // Alerts for billing staff and IT: spending warnings and breaches, patients who qualified during
 // their stay, sync failures and a stale list.
 import type { FastifyInstance } from 'fastify'
-import { alertView } from '../rules/stay.ts'
-import { FangpinNotFound } from '../errors.ts'
+import { listAlerts, acknowledgeAlert } from '../rules/alert.ts'
 
 const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
 
@@ -21,9 +20,7 @@ export default async function alertRoutes (fastify: FastifyInstance): Promise<vo
       response: { 200: { $ref: 'alert-list#' }, ...errors }
     }
   }, async (request) => {
-    const limit = Number(request.query.limit ?? 500)
-    const rows = request.query.state === 'all' ? fastify.store.alerts.all(limit) : fastify.store.alerts.unattended(limit)
-    return { count: rows.length, alerts: rows.map(alertView) }
+    return listAlerts(fastify.store, request.query.state, Number(request.query.limit ?? 500))
   })
 
   fastify.post<{ Params: { id: string }, Body: { acknowledged_by?: string } | undefined }>('/v1/alerts/:id/ack', {
@@ -38,17 +35,7 @@ export default async function alertRoutes (fastify: FastifyInstance): Promise<vo
       response: { 200: { $ref: 'alert#' }, ...errors }
     }
   }, async (request) => {
-    const id = Number(request.params.id)
     const by = request.body?.acknowledged_by?.trim() || request.caller!.name
-    const { store } = fastify
-    const row = store.db.transaction(() => {
-      const alert = store.alerts.get(id)
-      if (alert === undefined) throw new FangpinNotFound(`no alert ${id}`)
-      if (store.alerts.acknowledge(id, by)) {
-        store.audit.write({ client: request.caller!.name, action: 'alert.ack', mdtrt_id: alert.mdtrt_id, decision: alert.kind, detail: { alert: id, by } })
-      }
-      return store.alerts.get(id)!
-    }).immediate()
-    return alertView(row)
+    return acknowledgeAlert(fastify.store, Number(request.params.id), by, request.caller!.name)
   })
 }

@@ -3,7 +3,7 @@
 // one indexed read of the newest ids a second, whoever wrote them.
 import type { FastifyInstance } from 'fastify'
 import type { ServerResponse } from 'node:http'
-import { alertView } from '../rules/stay.ts'
+import { alertView } from '../rules/alert.ts'
 
 const POLL_MS = 1000
 const HEARTBEAT_MS = 15_000

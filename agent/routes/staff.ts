@@ -1,11 +1,12 @@
 // The billing staff page's API. Session cookie only (see plugins/app/staff-auth.ts); every action
 // and every look at a patient's stay is audited under the staff member's name.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { FangpinSigninFailed, FangpinTooManyAttempts, FangpinNotFound } from '../errors.ts'
+import { FangpinSigninFailed, FangpinTooManyAttempts } from '../errors.ts'
 import { verifyPassword, decoyHash } from '../staff/password.ts'
 import { SignInLimit } from '../staff/sign-in-limit.ts'
 import { SESSION_COOKIE, readCookie } from '../plugins/app/staff-auth.ts'
-import { inpatients, stayDetail, alertView, openStay, trimId } from '../rules/stay.ts'
+import { inpatients, stayDetail, openStay, trimId } from '../rules/stay.ts'
+import { listAlerts, acknowledgeAlert } from '../rules/alert.ts'
 import { gate } from '../rules/discharge.ts'
 import { recordExemption } from '../rules/exemption.ts'
 import { listView } from '../rules/eligibility.ts'
@@ -153,8 +154,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
         response: { 200: { $ref: 'alert-list#' }, ...errors }
       }
     }, async (request) => {
-      const rows = request.query.state === 'all' ? store.alerts.all(500) : store.alerts.unattended(500)
-      return { count: rows.length, alerts: rows.map(alertView) }
+      return listAlerts(store, request.query.state)
     })
 
     app.post<{ Params: { id: string } }>('/staff/api/alerts/:id/ack', {
@@ -164,14 +164,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
         response: { 200: { $ref: 'alert#' }, ...errors }
       }
     }, async (request) => {
-      const id = Number(request.params.id)
-      const row = store.db.transaction(() => {
-        const alert = store.alerts.get(id)
-        if (alert === undefined) throw new FangpinNotFound(`no alert ${id}`)
-        if (store.alerts.acknowledge(id, request.staff!.name)) audit(request, 'alert.ack', { mdtrt_id: alert.mdtrt_id, decision: alert.kind, detail: { alert: id } })
-        return store.alerts.get(id)!
-      }).immediate()
-      return alertView(row)
+      return acknowledgeAlert(store, Number(request.params.id), request.staff!.name, staffName(request))
     })
   })
 }

@@ -8,6 +8,7 @@ import type { StayListRow, StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'
 import { limits, status, totals, sharePct, hospitalBorneFen, headroomFen, type Amounts, type StayFlags, type SpendingStatus, type Totals } from './spending.ts'
 import { yuan, yuanText } from './money.ts'
+import { alertView, type AlertView } from './alert.ts'
 import { datePart, nowLocal } from './local-time.ts'
 import { FangpinNotFound, FangpinStayClosed } from '../errors.ts'
 import { decide, type IdentityView, type Decision } from './eligibility.ts'
@@ -43,42 +44,6 @@ export function flagsOf (row: Pick<StayListRow, 'monitored' | 'single_disease' |
 export function isSingleDisease (profile: LoadedProfile, medType: string | null | undefined, diseCodg: string | null | undefined): boolean {
   // 000 五(二)2 除外单病种付费病例: a 单病种 medical type, or a 按病种 code given at admission.
   return (medType != null && profile.spending.single_disease_med_types.includes(medType)) || (diseCodg != null && diseCodg.trim() !== '')
-}
-
-export interface AlertView {
-  id: number
-  kind: string
-  level: string
-  state: 'open' | 'acknowledged' | 'resolved'
-  mdtrt_id: string | null
-  message: string
-  created_at: string
-  updated_at: string | null
-  in_catalog_ratio: number | null
-  medfee_sumamt: number | null
-  out_of_catalog_amt: number | null
-  acknowledged_by: string | null
-  acknowledged_at: string | null
-  resolved_at: string | null
-}
-
-export function alertView (a: AlertRow): AlertView {
-  return {
-    id: a.id,
-    kind: a.kind,
-    level: a.level,
-    state: a.resolved_at !== null ? 'resolved' : a.acknowledged_at !== null ? 'acknowledged' : 'open',
-    mdtrt_id: a.mdtrt_id,
-    message: a.message,
-    created_at: a.created_at,
-    updated_at: a.updated_at,
-    in_catalog_ratio: a.in_catalog_ratio,
-    medfee_sumamt: a.medfee_fen === null ? null : yuan(a.medfee_fen),
-    out_of_catalog_amt: a.out_catalog_fen === null ? null : yuan(a.out_catalog_fen),
-    acknowledged_by: a.acknowledged_by,
-    acknowledged_at: a.acknowledged_at,
-    resolved_at: a.resolved_at
-  }
 }
 
 function who (row: Pick<StayListRow, 'mdtrt_id' | 'adm_dept_name' | 'name_masked'>): string {
