@@ -146,15 +146,16 @@ export function inpatientView (profile: LoadedProfile, row: StayListRow, now: st
  */
 export function inpatients (store: Store, profile: LoadedProfile, tz: string, filter: { status?: SpendingStatus, dept?: string }): InpatientView[] {
   const now = nowLocal(tz)
-  const views: Array<InpatientView & { share: number }> = []
+  // [share, view] pairs: sorting by a number kept beside the view, not copied into it.
+  const keyed: Array<[number, InpatientView]> = []
   for (const row of store.stays.open()) {
     if (filter.dept !== undefined && row.adm_dept_codg !== filter.dept && row.adm_dept_name !== filter.dept) continue
     const v = inpatientView(profile, row, now)
     if (filter.status === undefined ? v.status === 'not_monitored' : v.status !== filter.status) continue
-    views.push({ ...v, share: row.medfee_fen > 0 ? row.out_catalog_fen / row.medfee_fen : 0 })
+    keyed.push([row.medfee_fen > 0 ? row.out_catalog_fen / row.medfee_fen : 0, v])
   }
-  views.sort((x, y) => ORDER[x.status] - ORDER[y.status] || y.share - x.share || (x.begntime < y.begntime ? -1 : x.begntime > y.begntime ? 1 : 0))
-  return views.map(({ share: _share, ...v }) => v)
+  keyed.sort(([sx, x], [sy, y]) => ORDER[x.status] - ORDER[y.status] || sy - sx || (x.begntime < y.begntime ? -1 : x.begntime > y.begntime ? 1 : 0))
+  return keyed.map((k) => k[1])
 }
 
 export interface StayDetail extends InpatientView {
