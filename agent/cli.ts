@@ -102,6 +102,9 @@ async function cmdServe (config: Config): Promise<void> {
       '  ================================================================',
       '   DEMO MODE — bundled synthetic list (演示数据，不得用于真实患者)',
       `   demo HIS token: ${running.demo.token ?? '(revoked)'}`,
+      running.demo.staff === null
+        ? `   staff page: http://${config.host}:${config.port}/`
+        : `   staff page: http://${config.host}:${config.port}/  (sign in as ${running.demo.staff.name} / ${running.demo.staff.password})`,
       `   try: curl -s -X POST http://${config.host}:${config.port}/v1/eligibility \\`,
       '          -H "Authorization: Bearer <demo token>" -H "Content-Type: application/json" \\',
       `          -d '{"certno":"${demoCertno('extreme_poverty')}"}'`,

@@ -6,13 +6,15 @@ import type { Config } from './config.ts'
 import { loadProfile, type LoadedProfile } from './profile/profile.ts'
 import { openStore, type Store } from './store/store.ts'
 import { buildApp } from './app.ts'
-import { DEMO_TOKEN, DEMO_TOKEN_NAME } from './demo/demo-list.ts'
+import { grantDemoAccess, demoAccess } from './demo/demo-access.ts'
 import { startDemoRegistry } from './demo/demo-registry.ts'
 import { runSync } from '../sync/registry/sync.ts'
 
 export interface DemoNotice {
   loaded: boolean
   token: string | null
+  /** the demo staff sign-in, while it is active */
+  staff: { name: string, password: string } | null
 }
 
 /**
@@ -22,7 +24,7 @@ export interface DemoNotice {
  * a real (imported) list never goes back to the demo.
  */
 export async function ensureDemo (store: Store, profile: LoadedProfile, config: Config): Promise<{ notice: DemoNotice, config: Config, close: () => Promise<void> }> {
-  const none = { notice: { loaded: false, token: null }, config, close: async () => undefined }
+  const none = { notice: { loaded: false, token: null, staff: null }, config, close: async () => undefined }
   if (config.registryUrl !== null) return none
   const state = store.list.state()
   if (state.active_gen !== null && !state.demo) return none
@@ -32,16 +34,17 @@ export async function ensureDemo (store: Store, profile: LoadedProfile, config: 
     if (state.active_gen === null) {
       const result = await runSync({ store, profile, url: registry.url, publicKey: registry.publicKey, tz: config.tz, demo: true }, 'start')
       if (result.result === 'failed') throw new Error(`could not load the demo list: ${result.message}`)
-      // The token is made with the demo list only: an operator who revoked it keeps it revoked.
-      if (!store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME)) store.tokens.create(DEMO_TOKEN_NAME, 'his', DEMO_TOKEN)
+      // The token and staff sign-in are made with the demo list only: an operator who revoked them
+      // keeps them revoked.
+      await grantDemoAccess(store)
       store.audit.write({ client: 'serve', action: 'list.demo', decision: 'loaded' })
     }
   } catch (err) {
     await registry.close()
     throw err
   }
-  const active = store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME && t.revoked_at === null)
-  return { notice: { loaded: true, token: active ? DEMO_TOKEN : null }, config: demoConfig, close: registry.close }
+  const access = demoAccess(store)
+  return { notice: { loaded: true, token: access.token, staff: access.staff }, config: demoConfig, close: registry.close }
 }
 
 export interface Running {

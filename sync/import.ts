@@ -7,7 +7,7 @@ import type { LoadedProfile } from '../agent/profile/profile.ts'
 import { recheckOpenAdmissions } from './registry/recheck.ts'
 import type { Store } from '../agent/store/store.ts'
 import type { LoadResult } from '../agent/store/list.ts'
-import { DEMO_TOKEN_NAME } from '../agent/demo/demo-list.ts'
+import { endDemoAccess } from '../agent/demo/demo-access.ts'
 import { readListFile } from './import/read-list.ts'
 import type { ReadResult, RowProblem } from './import/list-record.ts'
 import { problemsToCsv } from './import/row-report.ts'
@@ -77,7 +77,7 @@ export async function importList (store: Store, profile: LoadedProfile, file: st
   })
   // The demo token exists only for the demo list; real people must not be reachable with a
   // token printed in the README.
-  if (wasDemo) store.tokens.revoke(DEMO_TOKEN_NAME)
+  if (wasDemo) endDemoAccess(store, opts.client ?? 'cli')
   store.alerts.resolve('list_stale')
   // As after a registry sync: stays whose patient is now on the list are flagged and monitored.
   await recheckOpenAdmissions(store, profile, opts.tz ?? 'Asia/Shanghai', null)

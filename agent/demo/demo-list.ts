@@ -9,6 +9,8 @@ import type { LoadRecord } from '../store/list.ts'
 /** A well-known token valid only while the demo list is loaded: the README's curl example uses it. */
 export const DEMO_TOKEN = 'fp_demo00000000_DEMO-ONLY-not-a-secret-never-use-for-patients'
 export const DEMO_TOKEN_NAME = 'demo-his'
+/** A staff sign-in for the demo page, made only with the demo list and only when no staff exist. */
+export const DEMO_STAFF = { name: 'demo', password: 'demo-only-password' } as const
 
 function certno (first17: string): string {
   return first17 + checkCharacter(first17)

@@ -12,6 +12,7 @@ import { formatProblems } from '../import/row-report.ts'
 import { verifyManifest, SCHEMA_VERSION, type FileEntry, type Manifest } from './manifest.ts'
 import { download, fetchText, type ClientOptions } from './client.ts'
 import { recheckOpenAdmissions } from './recheck.ts'
+import { endDemoAccess } from '../../agent/demo/demo-access.ts'
 import { processAlive } from '../../agent/store/process-alive.ts'
 
 export type SyncTrigger = 'cron' | 'start' | 'cli' | 'api'
@@ -144,7 +145,9 @@ async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult
   const { store, profile } = opts
   const state = store.list.state()
   // A registry list never mixes with a manually imported one: after an import, take the full snapshot.
-  const loadedSeq = state.source === 'registry' ? state.seq : null
+  // Nor with the bundled demo registry's: its sequence and region mean nothing to the county's.
+  const sameRegistry = state.source === 'registry' && state.demo === (opts.demo === true)
+  const loadedSeq = sameRegistry ? state.seq : null
   opts.onProgress?.('manifest', 0)
   const text = await fetchText(fileUrl(opts.url, MANIFEST_FILE), opts.client)
   let manifest: Manifest
@@ -153,7 +156,7 @@ async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult
   } catch {
     throw new SyncRefused('the registry manifest is not valid JSON')
   }
-  checkManifest(manifest, opts.publicKey, loadedSeq, state.source === 'registry' ? state.region : null, now())
+  checkManifest(manifest, opts.publicKey, loadedSeq, sameRegistry ? state.region : null, now())
   const verifiedAt = now().toISOString()
   if (loadedSeq !== null && manifest.seq === loadedSeq) {
     store.list.confirm(verifiedAt)
@@ -180,6 +183,8 @@ async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult
     await store.list.replace(read.records, meta, (n) => opts.onProgress?.('apply', n, read.records.length))
   }
   cleanDownloads(dir)
+  // Real people replaced the demo: the README's token and sign-in stop working now.
+  if (state.demo && opts.demo !== true) endDemoAccess(store, 'sync')
   await recheckOpenAdmissions(store, profile, opts.tz, manifest.seq)
   return { result: 'updated', seq_before: state.seq, seq_after: manifest.seq, kind: entry.kind, records: read.rows, message: `loaded list ${manifest.seq} (${entry.kind}, ${read.rows} records)` }
 }

@@ -1,0 +1,27 @@
+// Ways into the demo that the README prints: an HIS token and a staff sign-in. They exist only with
+// the demo list and end the moment real people arrive (an import or a registry sync), so a
+// well-known secret can never reach a real patient's data.
+import type { Store } from '../store/store.ts'
+import { DEMO_TOKEN, DEMO_TOKEN_NAME, DEMO_STAFF } from './demo-list.ts'
+
+/** Creates the demo token and staff account once, with the demo list; never brings back a revoked one. */
+export async function grantDemoAccess (store: Store): Promise<void> {
+  if (!store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME)) store.tokens.create(DEMO_TOKEN_NAME, 'his', DEMO_TOKEN)
+  if (store.staff.byName(DEMO_STAFF.name) === undefined && store.staff.list().length === 0) {
+    await store.staff.createUser({ name: DEMO_STAFF.name, role: 'admin', password: DEMO_STAFF.password })
+  }
+}
+
+export function demoAccess (store: Store): { token: string | null, staff: typeof DEMO_STAFF | null } {
+  const user = store.staff.byName(DEMO_STAFF.name)
+  return {
+    token: store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME && t.revoked_at === null) ? DEMO_TOKEN : null,
+    staff: user !== undefined && user.disabled_at === null ? DEMO_STAFF : null
+  }
+}
+
+export function endDemoAccess (store: Store, client: string): void {
+  const revoked = store.tokens.revoke(DEMO_TOKEN_NAME)
+  const disabled = store.staff.disable(DEMO_STAFF.name)
+  if (revoked > 0 || disabled) store.audit.write({ client, action: 'demo.end', detail: { token_revoked: revoked > 0, staff_disabled: disabled } })
+}
