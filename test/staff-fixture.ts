@@ -5,7 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { certno, person, type Built } from './helper.ts'
 import { admit, charge, line, POOR, POOR2 } from './charge-fixture.ts'
 
-export const CHROMIUM = '/usr/bin/chromium'
+export const CHROMIUM = process.env.FANGPIN_CHROMIUM ?? '/usr/bin/chromium'
 
 export const P3 = certno('45020619650203003')
 export const P4 = certno('45020620150607004')
@@ -57,8 +57,9 @@ export async function seedWard (b: Built): Promise<void> {
 
 /** Debian's Chromium, started once per test file and closed when it ends. */
 export async function launchBrowser (t: { teardown: (fn: () => unknown) => void }): Promise<Browser> {
-  // The CI script installs chromium with apt; a machine where that is still running gets a moment.
-  for (let i = 0; i < 60 && !existsSync(CHROMIUM); i++) await new Promise((r) => setTimeout(r, 1000))
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: the browser tests drive Debian's chromium — apt-get install -y chromium (.ci/run does it), or set FANGPIN_CHROMIUM to its path`)
+  }
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--lang=zh-CN'] })
   t.teardown(() => browser.close())
   return browser
