@@ -6,10 +6,11 @@ import { pathToFileURL } from 'node:url'
 import { basename } from 'node:path'
 import { loadConfig, ConfigError, type Config } from './config.ts'
 import { loadProfile, ProfileError, type LoadedProfile } from './profile/profile.ts'
-import { openStore } from './store/store.ts'
+import { openStore, type Store } from './store/store.ts'
 import { schemaVersion } from './store/db.ts'
 import { startServer } from './server.ts'
 import { listView } from './rules/eligibility.ts'
+import { inpatients } from './rules/stay.ts'
 import type { TokenRole } from './store/tokens.ts'
 import { demoCertno } from './demo/demo-list.ts'
 
@@ -312,6 +313,12 @@ async function cmdSync (config: Config): Promise<number> {
   }
 }
 
+function monitoredSummary (store: Store, profile: LoadedProfile, tz: string): string {
+  const counts = { breach: 0, warning: 0, ok: 0, exempt: 0 }
+  for (const s of inpatients(store, profile, tz, {})) counts[s.status as keyof typeof counts]++
+  return `${counts.breach + counts.warning + counts.ok + counts.exempt} (超标 ${counts.breach}, 预警 ${counts.warning}, 正常 ${counts.ok}, 豁免 ${counts.exempt})`
+}
+
 async function cmdStatus (config: Config): Promise<number> {
   const profile = profileFrom(config)
   const store = openStore(config.dataDir)
@@ -327,7 +334,10 @@ async function cmdStatus (config: Config): Promise<number> {
         : `list             ${state.version ?? ''} from ${state.source ?? ''}${state.demo ? ' — DEMO DATA' : ''}; ${state.person_count} people, ${state.identity_count} identities`,
       `loaded           ${state.loaded_at ?? '-'} (${view.age_hours ?? '-'} h ago${view.stale ? `, STALE: older than ${config.staleHours} h` : ''})`,
       `open admissions  ${store.admissions.countOpen()}`,
-      `active tokens    ${tokens.length}${tokens.length > 0 ? ` (${tokens.map((t) => t.name).join(', ')})` : ''}`
+      `monitored stays  ${monitoredSummary(store, profile, config.tz)}`,
+      `open alerts      ${store.alerts.unattended().length}`,
+      `active tokens    ${tokens.length}${tokens.length > 0 ? ` (${tokens.map((t) => t.name).join(', ')})` : ''}`,
+      `staff accounts   ${store.staff.list().filter((u) => u.disabled_at === null).length} active`
     ]
     process.stdout.write(lines.join('\n') + '\n')
     return state.active_gen === null ? 1 : 0
