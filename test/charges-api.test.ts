@@ -246,3 +246,18 @@ t.test('charge endpoints need an HIS token', async (t) => {
   t.equal(res.status, 401)
   t.equal((await b.get('/v1/admissions/ZY1')).json.line_count, 0)
 })
+
+t.test('a charge level that lost its leading zero is read back; an unknown level is refused', async (t) => {
+  const b = await build(t, { records })
+  await admit(b, 'ZY1')
+  const res = await charge(b, 'ZY1', [line('1', 100000, '01', { chrgitm_lv: '1' }), line('2', 100000, '03', { chrgitm_lv: '3' })])
+  t.equal(res.status, 200)
+  t.equal(res.json.totals.out_of_catalog_amt, 1000, '"3" is 丙类, out of catalog')
+  t.equal(res.json.status, 'breach')
+  for (const level of ['丙类', '04', '3a']) {
+    const bad = await charge(b, 'ZY1', [line('9', 100, '01', { chrgitm_lv: level })])
+    t.equal(bad.status, 400, `${level} is refused, not taken as in catalog`)
+    t.equal(bad.json.error.details[0].field, 'feedetail/0/chrgitm_lv')
+    t.equal(bad.json.error.details[0].reason, 'unknown_level')
+  }
+})

@@ -303,3 +303,48 @@ t.test('an admission corrected to 单病种 makes the stay exempt and resolves i
   t.same(openSpending(b, 'ZY1'), [])
   t.equal((await b.get('/v1/admissions/ZY1')).json.status, 'exempt')
 })
+
+t.test('a stay under the minimum total that already has a warning keeps an alert when it escalates', async (t) => {
+  const b = await build(t, { records })
+  await admit(b, 'ZY1')
+  const warn = await charge(b, 'ZY1', [line('1', 110000, '01'), line('2', 10000, '03')])
+  t.equal(warn.json.status, 'warning')
+  t.equal(warn.json.alerts[0].kind, 'spending_warning')
+  // An in-catalog refund takes the total under 1,000 yuan and the share over 10 %.
+  const breach = await charge(b, 'ZY1', [line('3', -30000, '01', { init_feedetl_sn: '1', cnt: -1, pric: 300 })])
+  t.equal(breach.json.status, 'breach')
+  t.equal(breach.json.totals.medfee_sumamt, 900)
+  t.equal(breach.json.alerts[0]?.kind, 'spending_breach', 'the warning became a breach alert, not nothing')
+  t.same(openSpending(b, 'ZY1').map((a) => a.kind), ['spending_breach'])
+})
+
+t.test('the precheck of a line the stay already has predicts no change', async (t) => {
+  const b = await build(t, { records })
+  await admit(b, 'ZY1')
+  await charge(b, 'ZY1', [line('1', 100000, '01'), line('2', 9000, '03')])
+  const res = await b.post('/v1/admissions/ZY1/precheck', { feedetail: [line('2', 9000, '03')] })
+  t.equal(res.status, 200)
+  t.same(res.json.totals, res.json.current.totals, 'charging it again would be a duplicate')
+  const changed = await b.post('/v1/admissions/ZY1/precheck', { feedetail: [line('2', 19000, '03')] })
+  t.equal(changed.status, 409)
+})
+
+t.test('a refund sent without item codes counts against the item it refunds', async (t) => {
+  const b = await build(t, { records })
+  await admit(b, 'ZY1')
+  await charge(b, 'ZY1', [line('1', 100000, '01'), line('2', 50000, '03', { med_list_codg: 'MAT-X', med_list_name: '进口耗材' }), line('3', 20000, '03', { med_list_codg: 'DRUG-Y', med_list_name: '自费药' })])
+  await charge(b, 'ZY1', [{ feedetl_sn: '4', init_feedetl_sn: '2', fee_ocur_time: '2026-11-22 08:00:00', det_item_fee_sumamt: -500, cnt: -1, pric: 500 }])
+  const res = await b.get('/v1/admissions/ZY1')
+  t.same(res.json.top_out_of_catalog.map((i: any) => [i.med_list_name, i.out_of_catalog_amt]), [['自费药', 200]], 'the refunded item is no longer a driver')
+})
+
+t.test('an exemption cannot be recorded on a discharged stay: its figures are final', async (t) => {
+  const b = await build(t, { records })
+  await admit(b, 'ZY1')
+  await charge(b, 'ZY1', [line('1', 100000, '01'), line('2', 50000, '03')])
+  await b.post('/v1/admissions/ZY1/discharge', { endtime: '2026-11-23 10:00:00' })
+  const res = await b.post('/v1/admissions/ZY1/exemptions', { kind: 'special_case', approval_no: 'A-1', approved_by: '医保局', reason: '补批' })
+  t.equal(res.status, 409)
+  t.equal(res.json.error.code, 'FANGPIN_STAY_CLOSED')
+  t.equal((await b.post('/v1/admissions/ZY1/discharge-check', undefined)).json.decision, 'block')
+})

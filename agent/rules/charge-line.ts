@@ -134,7 +134,7 @@ export function readChargeLine (raw: FeeDetail, index: number, profile: LoadedPr
     // 全自费 is outside the catalog; whether 超限价 counts is the region's rule (profile).
     out = (parts.fulamt ?? 0n) + (profile.spending.overlmt_counts_as_out_of_catalog ? (parts.overlmt ?? 0n) : 0n)
   } else {
-    const level = blankToNull(raw.chrgitm_lv)
+    const level = chargeLevel(index, raw.chrgitm_lv)
     if (level === null) {
       if (!refund) fail(index, 'chrgitm_lv', 'required', 'is required when the line has no fulamt_ownpay_amt split (01 甲类, 02 乙类, 03 丙类/全自费)')
       out = null
@@ -150,7 +150,7 @@ export function readChargeLine (raw: FeeDetail, index: number, profile: LoadedPr
     med_list_codg: blankToNull(raw.med_list_codg),
     medins_list_codg: blankToNull(raw.medins_list_codg),
     med_list_name: blankToNull(raw.med_list_name),
-    chrgitm_lv: blankToNull(raw.chrgitm_lv),
+    chrgitm_lv: chargeLevel(index, raw.chrgitm_lv),
     cnt: canonicalDecimal(cnt),
     pric: canonicalDecimal(pric),
     amount_fen: Number(amount),
@@ -158,6 +158,19 @@ export function readChargeLine (raw: FeeDetail, index: number, profile: LoadedPr
     split
   }
   return { ...line, content_hash: createHash('sha256').update(JSON.stringify(line)).digest('base64url').slice(0, 22) }
+}
+
+// 01 甲类 and 02 乙类 are inside the catalog, 03 丙类/全自费 outside. An export that lost the leading
+// zero is read back; any other value is refused: guessing "in catalog" would hide spending the
+// hospital may have to bear.
+const LEVELS: Record<string, string> = { '01': '01', '02': '02', '03': '03', 1: '01', 2: '02', 3: '03' }
+
+function chargeLevel (index: number, value: string | undefined): string | null {
+  const text = blankToNull(value)
+  if (text === null) return null
+  const level = LEVELS[text]
+  if (level === undefined) fail(index, 'chrgitm_lv', 'unknown_level', `must be 01 (甲类), 02 (乙类) or 03 (丙类/全自费), got ${JSON.stringify(text).slice(0, 20)}`)
+  return level
 }
 
 function fmt (f: bigint): string {

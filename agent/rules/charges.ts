@@ -182,7 +182,17 @@ export function precheck (app: FastifyInstance, mdtrtIdRaw: string, feedetail: F
   // Refunds are checked as a charge would check them (nothing is stored): a precheck never
   // predicts totals the charge would refuse.
   const inBatch = new Map<string, BatchLine>()
+  let counted = 0
   lines.forEach((line, i) => {
+    if (line.feedetl_sn !== null) {
+      // A line the stay already has would be a duplicate when charged: it changes nothing.
+      const stored = store.charges.get(row.mdtrt_id, line.feedetl_sn)
+      if (stored !== undefined && stored.cancelled_at === null) {
+        if (stored.content_hash === line.content_hash) return
+        conflict(i, 'feedetl_sn', 'changed_content', `line ${line.feedetl_sn} was already received with different content`)
+      }
+    }
+    counted++
     const out = line.init_feedetl_sn === null ? line.out_fen! : refundOut(store, row.mdtrt_id, line, i, inBatch)
     if (line.feedetl_sn !== null) inBatch.set(line.feedetl_sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refundedOut: 0, refund: line.init_feedetl_sn !== null })
     after.medfee_fen += line.amount_fen
@@ -197,6 +207,6 @@ export function precheck (app: FastifyInstance, mdtrtIdRaw: string, feedetail: F
     current: { totals: totals(before, l), status: status(before, flags, l) },
     totals: totals(after, l),
     status: st,
-    cards: precheckCards(after, proposedOut, lines.length, st, flags, l)
+    cards: precheckCards(after, proposedOut, counted, st, flags, l)
   }
 }

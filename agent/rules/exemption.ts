@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ExemptionRow } from '../store/exemptions.ts'
 import { FangpinValidation, withDetails } from '../errors.ts'
-import { amountsOf, flagsOf, refreshAlerts, openStay, trimId } from './stay.ts'
+import { amountsOf, flagsOf, refreshAlerts, openStay, requireOpen, trimId } from './stay.ts'
 import { limits, status, totals, type SpendingStatus, type Totals } from './spending.ts'
 
 export interface ExemptionRequest {
@@ -30,6 +30,9 @@ export function recordExemption (app: FastifyInstance, mdtrtIdRaw: string, body:
   }
   return store.db.transaction(() => {
     const row = openStay(store, trimId(mdtrtIdRaw))
+    // A discharged stay's figures are final: an approval that came too late is a matter for the
+    // insurance office, not a change to the record.
+    requireOpen(row)
     const { row: exemption, created } = store.exemptions.record({ mdtrt_id: row.mdtrt_id, kind: body.kind, ...fields, recorded_by: by })
     if (created) {
       store.audit.write({ client: by, action: 'exemption.record', subject_key: row.person_key, mdtrt_id: row.mdtrt_id, decision: body.kind, detail: { approval_no: fields.approval_no, approved_by: fields.approved_by } })

@@ -64,9 +64,11 @@ export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayLi
   const figures = { in_catalog_ratio: totals(a, l).in_catalog_ratio, medfee_fen: a.medfee_fen, out_catalog_fen: a.out_fen }
   const bigEnough = a.medfee_fen >= l.minAlertFen
   const pct = sharePct(a, l)
+  // Below the minimum total nothing new is raised, but a stay that already has a spending alert
+  // keeps one: escalating or easing it must never leave a breach with no alert at all.
+  const raising = bigEnough || openSpendingAlert(store, row.mdtrt_id)
   if (st === 'breach') {
-    store.alerts.resolve('spending_warning', row.mdtrt_id)
-    if (bigEnough || openAlert(store, 'spending_breach', row.mdtrt_id)) {
+    if (raising) {
       const r = store.alerts.raiseSpending({
         kind: 'spending_breach',
         mdtrt_id: row.mdtrt_id,
@@ -75,9 +77,9 @@ export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayLi
       })
       if (r.created) created.push(r.row)
     }
+    store.alerts.resolve('spending_warning', row.mdtrt_id)
   } else if (st === 'warning') {
-    store.alerts.resolve('spending_breach', row.mdtrt_id)
-    if (bigEnough || openAlert(store, 'spending_warning', row.mdtrt_id)) {
+    if (raising) {
       const r = store.alerts.raiseSpending({
         kind: 'spending_warning',
         mdtrt_id: row.mdtrt_id,
@@ -86,6 +88,7 @@ export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayLi
       })
       if (r.created) created.push(r.row)
     }
+    store.alerts.resolve('spending_breach', row.mdtrt_id)
   } else {
     store.alerts.resolve('spending_warning', row.mdtrt_id)
     store.alerts.resolve('spending_breach', row.mdtrt_id)
@@ -93,8 +96,8 @@ export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayLi
   return created
 }
 
-function openAlert (store: Store, kind: 'spending_warning' | 'spending_breach', mdtrtId: string): boolean {
-  return store.alerts.forStay(mdtrtId).some((x) => x.kind === kind && x.resolved_at === null)
+function openSpendingAlert (store: Store, mdtrtId: string): boolean {
+  return store.alerts.forStay(mdtrtId).some((x) => x.kind.startsWith('spending_') && x.resolved_at === null)
 }
 
 export interface InpatientView {

@@ -81,11 +81,14 @@ export class ChargeRepository {
 
   /** The items that drive the out-of-catalog share, net of refunds, largest first. */
   topOutOfCatalog (mdtrtId: string, limit = 10): OutOfCatalogItem[] {
-    // One item is one national code (the hospital's own code, or the name, when that is missing).
-    return this.db.prepare(`SELECT MAX(med_list_codg) AS med_list_codg, MAX(medins_list_codg) AS medins_list_codg, MAX(med_list_name) AS med_list_name,
-        SUM(out_fen) AS out_fen, SUM(amount_fen) AS amount_fen, COUNT(*) AS lines
-      FROM charge_line WHERE mdtrt_id = ? AND cancelled_at IS NULL
-      GROUP BY COALESCE(med_list_codg, medins_list_codg, med_list_name, feedetl_sn)
-      HAVING SUM(out_fen) > 0 ORDER BY SUM(out_fen) DESC LIMIT ?`).all(mdtrtId, limit) as OutOfCatalogItem[]
+    // One item is one national code (the hospital's own code, or the name, when that is missing). A
+    // refund sent without codes belongs to the item of the line it refunds.
+    return this.db.prepare(`SELECT MAX(COALESCE(c.med_list_codg, o.med_list_codg)) AS med_list_codg,
+        MAX(COALESCE(c.medins_list_codg, o.medins_list_codg)) AS medins_list_codg, MAX(COALESCE(c.med_list_name, o.med_list_name)) AS med_list_name,
+        SUM(c.out_fen) AS out_fen, SUM(c.amount_fen) AS amount_fen, COUNT(*) AS lines
+      FROM charge_line c LEFT JOIN charge_line o ON o.mdtrt_id = c.mdtrt_id AND o.feedetl_sn = c.init_feedetl_sn
+      WHERE c.mdtrt_id = ? AND c.cancelled_at IS NULL
+      GROUP BY COALESCE(c.med_list_codg, o.med_list_codg, c.medins_list_codg, o.medins_list_codg, c.med_list_name, o.med_list_name, o.feedetl_sn, c.feedetl_sn)
+      HAVING SUM(c.out_fen) > 0 ORDER BY SUM(c.out_fen) DESC LIMIT ?`).all(mdtrtId, limit) as OutOfCatalogItem[]
   }
 }
