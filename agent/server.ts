@@ -6,7 +6,7 @@ import type { Config } from './config.ts'
 import { loadProfile, type LoadedProfile } from './profile/profile.ts'
 import { openStore, type Store } from './store/store.ts'
 import { buildApp } from './app.ts'
-import { grantDemoAccess, demoAccess } from './demo/demo-access.ts'
+import { grantDemoAccess, demoAccess, endDemoAccess } from './demo/demo-access.ts'
 import { startDemoRegistry } from './demo/demo-registry.ts'
 import { runSync } from '../sync/registry/sync.ts'
 
@@ -25,8 +25,11 @@ export interface DemoNotice {
  */
 export async function ensureDemo (store: Store, profile: LoadedProfile, config: Config): Promise<{ notice: DemoNotice, config: Config, close: () => Promise<void> }> {
   const none = { notice: { loaded: false, token: null, staff: null }, config, close: async () => undefined }
-  if (config.registryUrl !== null) return none
   const state = store.list.state()
+  // Real people are loaded: whatever happened in between (a crash right after the import or sync
+  // that replaced the demo), the demo's token and sign-in are ended before anything listens.
+  if (state.active_gen !== null && !state.demo) endDemoAccess(store, 'serve')
+  if (config.registryUrl !== null) return none
   if (state.active_gen !== null && !state.demo) return none
   const registry = await startDemoRegistry(config.dataDir)
   const demoConfig: Config = { ...config, registryUrl: registry.url, registryPublicKey: registry.publicKey, registryDemo: true }

@@ -180,3 +180,51 @@ t.test('fangpin user add creates a staff account from --password-stdin; short pa
   t.equal(disabled.code, 0)
   t.equal(store.staff.passwordHash('张收费'), undefined, 'a disabled user cannot sign in')
 })
+
+t.test('guesses sent all at once are still limited: the attempt counts before the password is checked', async (t) => {
+  const b = await staffBuild(t)
+  const results = await Promise.all(Array.from({ length: 20 }, async (_v, i) => (await signIn(b, '王会计', `guess ${i}`)).status))
+  t.equal(results.filter((s) => s === 401).length, 5, 'five are checked')
+  t.equal(results.filter((s) => s === 429).length, 15, 'the rest are refused at once')
+})
+
+t.test('refreshes the page makes by itself do not keep an unattended session alive', async (t) => {
+  const b = await staffBuild(t, { FANGPIN_SESSION_IDLE_MINUTES: '5' })
+  const { cookie } = await signIn(b, '王会计', 'correct horse 1')
+  const seen = () => b.store.db.prepare('SELECT last_seen_at FROM staff_session').pluck().get() as string
+  const fourMinutesAgo = new Date(Date.now() - 4 * 60_000).toISOString()
+  b.store.db.prepare('UPDATE staff_session SET last_seen_at = ?').run(fourMinutesAgo)
+  t.equal((await b.get('/staff/api/inpatients', { ...as(cookie!), 'x-fangpin-background': '1' })).status, 200)
+  t.equal(seen(), fourMinutesAgo, 'a background refresh is not activity')
+  t.equal((await b.get('/staff/api/inpatients', as(cookie!))).status, 200)
+  t.not(seen(), fourMinutesAgo, 'a request the user made is')
+})
+
+t.test('a new password ends the sessions of the old one', async (t) => {
+  const b = await staffBuild(t)
+  const { cookie } = await signIn(b, '王会计', 'correct horse 1')
+  await b.store.staff.setPassword('王会计', 'a brand new password')
+  t.equal((await b.get('/staff/api/me', as(cookie!))).status, 401)
+  t.equal((await signIn(b, '王会计', 'a brand new password')).status, 200)
+})
+
+t.test('two requests adding the same user at once: one is created, the other is a conflict', async (t) => {
+  const b = await staffBuild(t)
+  const { cookie } = await signIn(b, 'admin', 'admin password 1')
+  const body = { name: '双击', role: 'billing', password: 'double click 1' }
+  const statuses = (await Promise.all([b.post('/staff/api/users', body, as(cookie!)), b.post('/staff/api/users', body, as(cookie!))])).map((r) => r.status).sort()
+  t.same(statuses, [201, 409])
+})
+
+t.test('a state-changing staff call from another origin is refused', async (t) => {
+  const b = await staffBuild(t)
+  await admit(b, 'ZY1')
+  await charge(b, 'ZY1', [line('1', 100000, '01'), line('2', 20000, '03')])
+  const { cookie } = await signIn(b, '王会计', 'correct horse 1')
+  const id = (await b.get('/staff/api/alerts', as(cookie!))).json.alerts[0].id
+  const other = await b.post(`/staff/api/alerts/${id as number}/ack`, {}, { ...as(cookie!), origin: 'http://127.0.0.1:9999' })
+  t.equal(other.status, 403)
+  t.equal((await b.get('/staff/api/alerts', as(cookie!))).json.count, 1, 'nothing was acknowledged')
+  const same = await b.post(`/staff/api/alerts/${id as number}/ack`, {}, { ...as(cookie!), origin: b.url })
+  t.equal(same.status, 200)
+})

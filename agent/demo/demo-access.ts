@@ -8,7 +8,9 @@ import { DEMO_TOKEN, DEMO_TOKEN_NAME, DEMO_STAFF } from './demo-list.ts'
 export async function grantDemoAccess (store: Store): Promise<void> {
   if (!store.tokens.list().some((t) => t.name === DEMO_TOKEN_NAME)) store.tokens.create(DEMO_TOKEN_NAME, 'his', DEMO_TOKEN)
   if (store.staff.byName(DEMO_STAFF.name) === undefined && store.staff.list().length === 0) {
-    await store.staff.createUser({ name: DEMO_STAFF.name, role: 'admin', password: DEMO_STAFF.password })
+    // billing, not admin: a well-known password must not be able to mint tokens or accounts that
+    // would outlive the demo.
+    await store.staff.createUser({ name: DEMO_STAFF.name, role: 'billing', password: DEMO_STAFF.password })
   }
 }
 

@@ -42,7 +42,8 @@ export default async function staffEventRoutes (fastify: FastifyInstance): Promi
     const timer = setInterval(() => {
       try {
         // A session that ended (sign-out, disabled user) ends its stream too.
-        if (store.staff.session(request.staffSession!) === undefined) {
+        const session = store.staff.session(request.staffSession!)
+        if (session === undefined || Date.now() - Date.parse(session.last_seen_at) > fastify.config.sessionIdleMinutes * 60_000) {
           res.end()
           return
         }

@@ -41,14 +41,15 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
       reply.header('retry-after', String(wait))
       throw new FangpinTooManyAttempts(`too many failed sign-ins: try again in ${Math.ceil(wait / 60)} minutes (登录失败次数过多，请${Math.ceil(wait / 60)}分钟后再试)`)
     }
+    // Counted before the (slow) password check: sixty guesses sent at once are sixty attempts.
+    limit.fail(keys)
     const hash = store.staff.passwordHash(name)
     const ok = await verifyPassword(request.body.password, hash ?? await decoyHash()) && hash !== undefined
     if (!ok) {
-      limit.fail(keys)
       store.audit.write({ client: `staff:${name}`, action: 'staff.signin', decision: 'refused', detail: { ip: request.ip } })
       throw new FangpinSigninFailed('姓名或密码错误 (wrong name or password)')
     }
-    limit.succeed(`name:${name}`)
+    limit.succeed(keys[0], keys[1])
     const user = store.staff.byName(name)!
     const token = store.staff.startSession(user.id, request.ip)
     store.audit.write({ client: `staff:${name}`, action: 'staff.signin', decision: 'ok', detail: { ip: request.ip } })

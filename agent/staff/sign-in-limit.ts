@@ -30,7 +30,13 @@ export class SignInLimit {
     }
   }
 
-  succeed (key: string): void {
-    this.failures.delete(key)
+  /**
+   * A sign-in that turned out right: the attempt counted (before the password was checked, so
+   * concurrent guesses cannot slip past the limit) is taken back, and the name starts afresh.
+   */
+  succeed (addressKey: string, nameKey: string): void {
+    const f = this.failures.get(addressKey)
+    if (f !== undefined && --f.count <= 0) this.failures.delete(addressKey)
+    this.failures.delete(nameKey)
   }
 }

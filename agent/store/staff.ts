@@ -40,7 +40,13 @@ export class StaffRepository {
     if (problem !== null) throw new StaffUserError(problem)
     if (this.byName(name) !== undefined) throw new StaffUserError(`a staff user named ${name} already exists`)
     const hash = await hashPassword(u.password)
-    this.db.prepare('INSERT INTO staff_user (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)').run(name, u.role, hash, new Date().toISOString())
+    try {
+      this.db.prepare('INSERT INTO staff_user (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)').run(name, u.role, hash, new Date().toISOString())
+    } catch (err) {
+      // Two requests for the same name (a double click) both passed the check above while hashing.
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new StaffUserError(`a staff user named ${name} already exists`)
+      throw err
+    }
     return this.byName(name)!
   }
 
@@ -48,7 +54,13 @@ export class StaffRepository {
     const problem = passwordProblem(password)
     if (problem !== null) throw new StaffUserError(problem)
     const hash = await hashPassword(password)
-    if (this.db.prepare('UPDATE staff_user SET password_hash = ? WHERE name = ?').run(hash, name).changes !== 1) throw new StaffUserError(`no staff user named ${name}`)
+    // A new password ends every session of the old one: after a suspected leak the intruder is out.
+    this.db.transaction(() => {
+      const user = this.byName(name)
+      if (user === undefined) throw new StaffUserError(`no staff user named ${name}`)
+      this.db.prepare('UPDATE staff_user SET password_hash = ? WHERE id = ?').run(hash, user.id)
+      this.db.prepare('DELETE FROM staff_session WHERE user_id = ?').run(user.id)
+    }).immediate()
   }
 
   byName (name: string): StaffUser | undefined {

@@ -131,6 +131,8 @@
    */
   async function api (method, path, body, opts = {}) {
     const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' }, cache: 'no-store' }
+    // Refreshes nobody asked for (the timer, a live alert) must not keep an unattended PC signed in.
+    if (opts.background === true) init.headers['x-fangpin-background'] = '1'
     if (method !== 'GET' && method !== 'HEAD') {
       init.headers['content-type'] = 'application/json'
       init.body = JSON.stringify(body ?? {})
@@ -291,10 +293,10 @@
 
   // ---------------------------------------------------------------- overview (header)
 
-  async function loadOverview () {
+  async function loadOverview (background = false) {
     const gen = state.gen
     try {
-      const overview = await api('GET', '/overview')
+      const overview = await api('GET', '/overview', undefined, { background })
       if (gen !== state.gen) return
       state.overview = overview
       renderOverview()
@@ -357,10 +359,10 @@
 
   // ---------------------------------------------------------------- inpatients
 
-  async function loadInpatients () {
+  async function loadInpatients (background = false) {
     const gen = state.gen
     try {
-      const data = await api('GET', '/inpatients')
+      const data = await api('GET', '/inpatients', undefined, { background })
       if (gen !== state.gen) return
       state.inpatients = data?.inpatients ?? []
       renderDeptOptions()
@@ -605,10 +607,10 @@
 
   // ---------------------------------------------------------------- alerts
 
-  async function loadAlerts () {
+  async function loadAlerts (background = false) {
     const gen = state.gen
     try {
-      const data = await api('GET', `/alerts?state=${state.showAllAlerts ? 'all' : 'open'}`)
+      const data = await api('GET', `/alerts?state=${state.showAllAlerts ? 'all' : 'open'}`, undefined, { background })
       if (gen !== state.gen) return
       state.alerts = data?.alerts ?? []
       renderAlerts()
@@ -636,8 +638,8 @@
     if (state.refreshTimer !== null) return
     state.refreshTimer = setTimeout(() => {
       state.refreshTimer = null
-      void loadInpatients()
-      void loadOverview()
+      void loadInpatients(true)
+      void loadOverview(true)
     }, 250)
   }
 
@@ -756,7 +758,7 @@
       if (state.eventsBroken) {
         // Alerts raised while the connection was down were not pushed: load them.
         state.eventsBroken = false
-        void loadAlerts()
+        void loadAlerts(true)
         scheduleRefresh()
       }
     })
@@ -773,7 +775,7 @@
         // Refused outright (the session may be gone): ask who we are, then try again later.
         setLive('closed', '已断开')
         state.events = null
-        void api('GET', '/me').then(() => {
+        void api('GET', '/me', undefined, { background: true }).then(() => {
           if (gen !== state.gen) return
           state.eventsRetry = setTimeout(() => { if (gen === state.gen) startLive() }, 5000)
         }, () => {})
@@ -783,8 +785,8 @@
     })
     state.poll = setInterval(() => {
       if (document.visibilityState === 'hidden') return
-      void loadInpatients()
-      void loadOverview()
+      void loadInpatients(true)
+      void loadOverview(true)
     }, POLL_MS)
   }
 
@@ -987,8 +989,8 @@
     $('sync-button').addEventListener('click', () => { void onSync() })
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && state.me !== null) {
-        void loadInpatients()
-        void loadOverview()
+        void loadInpatients(true)
+        void loadOverview(true)
       }
     })
     const q = new URLSearchParams(location.search).get('q')

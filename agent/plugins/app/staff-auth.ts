@@ -8,9 +8,12 @@ import { FangpinForbidden, FangpinUnauthorized } from '../../errors.ts'
 import type { StaffRole, StaffUser } from '../../store/staff.ts'
 
 export const SESSION_COOKIE = 'fangpin_session'
-// last_seen_at is written at most this often per session: a page polling every few seconds must
-// not turn into a write per request.
+// last_seen_at is written at most this often per session (and at least twice per idle period),
+// so a busy page does not turn into a write per request.
 const TOUCH_EVERY_MS = 60_000
+// The page marks the refreshes nobody asked for (its timer, a live alert): they must not keep an
+// unattended ward PC signed in, so they do not count as activity.
+const BACKGROUND_HEADER = 'x-fangpin-background'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,6 +39,7 @@ async function staffAuthPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorateRequest('staff', null)
   fastify.decorateRequest('staffSession', null)
   const idleMs = fastify.config.sessionIdleMinutes * 60_000
+  const touchEvery = Math.min(TOUCH_EVERY_MS, idleMs / 2)
 
   fastify.decorate('sessionCookie', (request: FastifyRequest, value: string | null) => {
     // Secure only over HTTPS: most hospital LANs serve the agent over plain HTTP.
@@ -58,8 +62,19 @@ async function staffAuthPlugin (fastify: FastifyInstance): Promise<void> {
       if (role === 'admin' && session.user.role !== 'admin') throw new FangpinForbidden('this needs an admin staff account')
       request.staff = session.user
       request.staffSession = token
-      if (now - Date.parse(session.last_seen_at) > TOUCH_EVERY_MS) fastify.store.staff.touch(token!)
+      if (request.headers[BACKGROUND_HEADER] !== '1' && now - Date.parse(session.last_seen_at) > touchEvery) fastify.store.staff.touch(token!)
     }
+  })
+
+  // SameSite=Strict keeps the cookie from other sites, but not from another web app on the same
+  // host (another port is the same site): a state-changing call must come from the page's origin.
+  fastify.addHook('onRequest', async (request) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || !request.url.startsWith('/staff/api/')) return
+    const origin = request.headers.origin
+    if (origin === undefined) return
+    let host: string | null = null
+    try { host = new URL(origin).host } catch { host = null }
+    if (host === null || host !== request.headers.host) throw new FangpinForbidden('cross-origin request refused: use the page served by the agent')
   })
 
   // Idle sessions are removed, not only refused.
