@@ -348,3 +348,40 @@ t.test('an exemption cannot be recorded on a discharged stay: its figures are fi
   t.equal(res.json.error.code, 'FANGPIN_STAY_CLOSED')
   t.equal((await b.post('/v1/admissions/ZY1/discharge-check', undefined)).json.decision, 'block')
 })
+
+t.test('an identity that starts during the stay is picked up at the next start, without a list change', async (t) => {
+  const { startAgent, person } = await import('./helper.ts')
+  const { openStore } = await import('../agent/store/store.ts')
+  const dataDir = tempDir(t)
+  const store = openStore(dataDir)
+  // Approved by 民政 on the 22nd, two days into the stay; the list already says so.
+  await store.list.replace([...records, person(LATE, '王五', [['minimum_living', '2026-11-22 00:00:00', null]])], { source: 'import', label: 'county.csv' })
+  const token = store.tokens.create('his', 'his').token
+  store.close()
+  const env = { FANGPIN_DATA_DIR: dataDir }
+  const call = async (url: string, method: string, path: string, body?: unknown): Promise<any> => {
+    const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+    return await res.json()
+  }
+  const first = await startAgent(t, env)
+  const adm = await call(first.url, 'POST', '/v1/admissions', { mdtrt_id: 'ZY-MID', certno: LATE, psn_name: '王五', begntime: '2026-11-20 09:00:00' })
+  t.equal(adm.treat_first_pay_later, false, 'not yet on the list at admission')
+  const before = await call(first.url, 'POST', '/v1/admissions/ZY-MID/charges', { feedetail: [line('1', 100000, '01'), line('2', 20000, '03')] })
+  t.equal(before.status, 'not_monitored')
+  first.child.kill('SIGTERM')
+  await new Promise((r) => first.child.once('exit', r))
+
+  const second = await startAgent(t, env)
+  let stay: any
+  for (let i = 0; i < 50; i++) {
+    stay = await call(second.url, 'GET', '/v1/admissions/ZY-MID')
+    if (stay.monitored === true) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  t.equal(stay.monitored, true, 'the start-up re-check found the identity')
+  t.equal(stay.status, 'breach', 'and the charges from before it count')
+  const alerts = await call(second.url, 'GET', '/v1/alerts')
+  t.same(alerts.alerts.filter((a: any) => a.mdtrt_id === 'ZY-MID').map((a: any) => a.kind).sort(), ['identity_started', 'spending_breach'])
+  second.child.kill('SIGTERM')
+  await new Promise((r) => second.child.once('exit', r))
+})
