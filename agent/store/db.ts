@@ -16,7 +16,10 @@ export function openDatabase (dataDir: string, opts: { readonly?: boolean, migra
   db.pragma('busy_timeout = 5000')
   if (opts.readonly !== true) {
     db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
+    // FULL: every commit reaches the disk before the HIS is answered. NORMAL survives a killed
+    // process but may lose the last commits on a power cut, and county hospitals have those; an
+    // acknowledged charge or admission must not vanish. Group commit keeps the fsyncs few.
+    db.pragma('synchronous = FULL')
     db.pragma('foreign_keys = ON')
     // Lookups read a few pages each from a list of millions: keep the hot index pages in SQLite's
     // cache (16 MB; the OS page cache holds the rest) within the agent's memory budget.
