@@ -186,7 +186,8 @@ t.test('token create prints the token once; status reports the list; an import r
   agent.child.kill('SIGTERM')
 })
 
-t.test('the demo token is made with the demo list only: once revoked it stays revoked across restarts', async (t) => {
+/** An empty data directory with its store open, for the demo start-up tests. */
+async function demoDataDir (t: { teardown: (fn: () => unknown) => void }) {
   const { openStore } = await import('../agent/store/store.ts')
   const { ensureDemo } = await import('../agent/server.ts')
   const { loadProfile } = await import('../agent/profile/profile.ts')
@@ -195,6 +196,11 @@ t.test('the demo token is made with the demo list only: once revoked it stays re
   const profile = loadProfile('guangxi-liuzhou')
   const store = openStore(dir)
   t.teardown(() => store.close())
+  return { dir, config, profile, store, ensureDemo }
+}
+
+t.test('the demo token is made with the demo list only: once revoked it stays revoked across restarts', async (t) => {
+  const { config, profile, store, ensureDemo } = await demoDataDir(t)
   const first = await ensureDemo(store, profile, config)
   await first.close()
   t.equal(first.notice.loaded, true)
@@ -212,17 +218,10 @@ t.test('the demo token is made with the demo list only: once revoked it stays re
 })
 
 t.test('a registry sync that replaces the demo list ends the demo token and the demo sign-in', async (t) => {
-  const { openStore } = await import('../agent/store/store.ts')
-  const { ensureDemo } = await import('../agent/server.ts')
-  const { loadProfile } = await import('../agent/profile/profile.ts')
   const { runSync } = await import('../sync/registry/sync.ts')
   const { keys, publishTo, faultServer } = await import('./registry-fixture.ts')
   const { mkdirSync } = await import('node:fs')
-  const dir = tempDir(t)
-  const config = loadConfig({ FANGPIN_DATA_DIR: dir })
-  const profile = loadProfile('guangxi-liuzhou')
-  const store = openStore(dir)
-  t.teardown(() => store.close())
+  const { config, profile, store, ensureDemo } = await demoDataDir(t)
   const demo = await ensureDemo(store, profile, config)
   await demo.close()
   t.same(demo.notice.staff, { name: 'demo', password: 'demo-only-password' })
@@ -242,14 +241,7 @@ t.test('a registry sync that replaces the demo list ends the demo token and the 
 })
 
 t.test('at start, demo access left behind by a crash after real people arrived is ended', async (t) => {
-  const { openStore } = await import('../agent/store/store.ts')
-  const { ensureDemo } = await import('../agent/server.ts')
-  const { loadProfile } = await import('../agent/profile/profile.ts')
-  const dir = tempDir(t)
-  const config = loadConfig({ FANGPIN_DATA_DIR: dir })
-  const profile = loadProfile('guangxi-liuzhou')
-  const store = openStore(dir)
-  t.teardown(() => store.close())
+  const { config, profile, store, ensureDemo } = await demoDataDir(t)
   await (await ensureDemo(store, profile, config)).close()
   t.equal(store.staff.byName('demo')?.role, 'billing', 'the demo sign-in cannot administer')
   // The list was replaced but the process died before the demo access was ended.

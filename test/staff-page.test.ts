@@ -13,10 +13,16 @@ const PASSWORD = 'correct-horse-9'
 
 const browser = await launchBrowser(t)
 
-t.test('billing staff sign in, see the breach first in red, record an exemption, get a live alert, acknowledge it and sign out', async (t) => {
+/** The seeded ward and a billing account, 结算员小李. */
+async function wardWithBilling (t: Parameters<typeof build>[0]): Promise<Awaited<ReturnType<typeof build>>> {
   const b = await build(t, { records: wardRecords })
   await seedWard(b)
   await b.store.staff.createUser({ name: '结算员小李', role: 'billing', password: PASSWORD })
+  return b
+}
+
+t.test('billing staff sign in, see the breach first in red, record an exemption, get a live alert, acknowledge it and sign out', async (t) => {
+  const b = await wardWithBilling(t)
   const { page, problems } = await openPage(t, browser)
 
   await page.goto(b.url + '/')
@@ -165,9 +171,7 @@ t.test('a wrong password is refused', async (t) => {
 })
 
 t.test('an HIS token cannot read staff data and a staff session cannot call the HIS API', async (t) => {
-  const b = await build(t, { records: wardRecords })
-  await seedWard(b)
-  await b.store.staff.createUser({ name: '结算员小李', role: 'billing', password: PASSWORD })
+  const b = await wardWithBilling(t)
   for (const token of [b.token, b.adminToken]) {
     const res = await b.get('/staff/api/inpatients', { authorization: `Bearer ${token}` })
     t.equal(res.status, 401, 'a bearer token is not a staff session')
@@ -237,9 +241,7 @@ t.test('an admin sees the admin section and a billing user does not', async (t) 
 })
 
 t.test('a keyboard alone signs in, opens a stay and closes it with Esc', async (t) => {
-  const b = await build(t, { records: wardRecords })
-  await seedWard(b)
-  await b.store.staff.createUser({ name: '结算员小李', role: 'billing', password: PASSWORD })
+  const b = await wardWithBilling(t)
   const { page, problems } = await openPage(t, browser)
   await page.goto(b.url + '/')
   await page.locator('#login-view').waitFor({ state: 'visible' })
