@@ -10,7 +10,7 @@ import { openStore, type Store } from './store/store.ts'
 import { schemaVersion } from './store/db.ts'
 import { startServer } from './server.ts'
 import { listView } from './rules/eligibility.ts'
-import { inpatients } from './rules/stay.ts'
+import { statusCounts } from './rules/stay.ts'
 import type { TokenRole } from './store/tokens.ts'
 import { demoCertno } from './demo/demo-list.ts'
 
@@ -313,9 +313,8 @@ async function cmdSync (config: Config): Promise<number> {
   }
 }
 
-function monitoredSummary (store: Store, profile: LoadedProfile, tz: string): string {
-  const counts = { breach: 0, warning: 0, ok: 0, exempt: 0 }
-  for (const s of inpatients(store, profile, tz, {})) counts[s.status as keyof typeof counts]++
+function monitoredSummary (store: Store, profile: LoadedProfile): string {
+  const counts = statusCounts(store, profile)
   return `${counts.breach + counts.warning + counts.ok + counts.exempt} (超标 ${counts.breach}, 预警 ${counts.warning}, 正常 ${counts.ok}, 豁免 ${counts.exempt})`
 }
 
@@ -334,7 +333,7 @@ async function cmdStatus (config: Config): Promise<number> {
         : `list             ${state.version ?? ''} from ${state.source ?? ''}${state.demo ? ' — DEMO DATA' : ''}; ${state.person_count} people, ${state.identity_count} identities`,
       `loaded           ${state.loaded_at ?? '-'} (${view.age_hours ?? '-'} h ago${view.stale ? `, STALE: older than ${config.staleHours} h` : ''})`,
       `open admissions  ${store.admissions.countOpen()}`,
-      `monitored stays  ${monitoredSummary(store, profile, config.tz)}`,
+      `monitored stays  ${monitoredSummary(store, profile)}`,
       `open alerts      ${store.alerts.unattended().length}`,
       `active tokens    ${tokens.length}${tokens.length > 0 ? ` (${tokens.map((t) => t.name).join(', ')})` : ''}`,
       `staff accounts   ${store.staff.list().filter((u) => u.disabled_at === null).length} active`

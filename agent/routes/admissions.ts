@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { recordAdmission, type AdmissionRequest } from '../rules/admission.ts'
-
-const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
+import { errorResponses } from './responses.ts'
 
 export default async function admissionRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.post<{ Body: AdmissionRequest }>('/v1/admissions', {
@@ -13,7 +12,7 @@ export default async function admissionRoutes (fastify: FastifyInstance): Promis
       description: 'Idempotent on mdtrt_id: the same body again returns the same answer (header Fangpin-Replayed: true); another certno under the same mdtrt_id is a 409.',
       security: [{ bearer: [] }],
       body: { $ref: 'admission-request#' },
-      response: { 200: { $ref: 'decision#' }, 201: { $ref: 'decision#' }, ...errors }
+      response: { 200: { $ref: 'decision#' }, 201: { $ref: 'decision#' }, ...errorResponses }
     }
   }, async (request, reply) => {
     const { answer, outcome } = await recordAdmission(fastify, request.body, request.caller!)

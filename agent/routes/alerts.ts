@@ -2,8 +2,7 @@
 // their stay, sync failures and a stale list.
 import type { FastifyInstance } from 'fastify'
 import { listAlerts, acknowledgeAlert } from '../rules/alert.ts'
-
-const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
+import { errorResponses } from './responses.ts'
 
 export default async function alertRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.get<{ Querystring: { state?: 'open' | 'all', limit?: string } }>('/v1/alerts', {
@@ -17,7 +16,7 @@ export default async function alertRoutes (fastify: FastifyInstance): Promise<vo
         properties: { state: { type: 'string', enum: ['open', 'all'] }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' } },
         additionalProperties: false
       },
-      response: { 200: { $ref: 'alert-list#' }, ...errors }
+      response: { 200: { $ref: 'alert-list#' }, ...errorResponses }
     }
   }, async (request) => {
     return listAlerts(fastify.store, request.query.state, Number(request.query.limit ?? 500))
@@ -32,7 +31,7 @@ export default async function alertRoutes (fastify: FastifyInstance): Promise<vo
       security: [{ bearer: [] }],
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } },
       body: { type: 'object', properties: { acknowledged_by: { type: 'string', minLength: 1, maxLength: 100 } } },
-      response: { 200: { $ref: 'alert#' }, ...errors }
+      response: { 200: { $ref: 'alert#' }, ...errorResponses }
     }
   }, async (request) => {
     const by = request.body?.acknowledged_by?.trim() || request.caller!.name

@@ -3,13 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import { applyCharges, cancelCharge, precheck } from '../rules/charges.ts'
 import type { FeeDetail } from '../rules/charge-line.ts'
-
-const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
-export const stayParams = {
-  type: 'object',
-  required: ['mdtrt_id'],
-  properties: { mdtrt_id: { type: 'string', minLength: 1, maxLength: 64 } }
-}
+import { errorResponses, stayParams } from './responses.ts'
 
 export default async function chargeRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.post<{ Params: { mdtrt_id: string }, Body: { feedetail: FeeDetail[] } }>('/v1/admissions/:mdtrt_id/charges', {
@@ -21,7 +15,7 @@ export default async function chargeRoutes (fastify: FastifyInstance): Promise<v
       security: [{ bearer: [] }],
       params: stayParams,
       body: { $ref: 'charge-request#' },
-      response: { 200: { $ref: 'charge-result#' }, ...errors }
+      response: { 200: { $ref: 'charge-result#' }, ...errorResponses }
     }
   }, async (request) => {
     const result = applyCharges(fastify, request.params.mdtrt_id, request.body.feedetail, request.caller!)
@@ -37,7 +31,7 @@ export default async function chargeRoutes (fastify: FastifyInstance): Promise<v
       description: 'The line stops counting; it is kept for the record. Cancelling it again answers cancelled: false. A line with active refunds: cancel the refunds first (409).',
       security: [{ bearer: [] }],
       params: { ...stayParams, required: ['mdtrt_id', 'feedetl_sn'], properties: { ...stayParams.properties, feedetl_sn: { type: 'string', minLength: 1, maxLength: 64 } } },
-      response: { 200: { $ref: 'charge-result#' }, ...errors }
+      response: { 200: { $ref: 'charge-result#' }, ...errorResponses }
     }
   }, async (request) => cancelCharge(fastify, request.params.mdtrt_id, request.params.feedetl_sn, request.caller!))
 
@@ -50,7 +44,7 @@ export default async function chargeRoutes (fastify: FastifyInstance): Promise<v
       security: [{ bearer: [] }],
       params: stayParams,
       body: { $ref: 'precheck-request#' },
-      response: { 200: { $ref: 'precheck-result#' }, ...errors }
+      response: { 200: { $ref: 'precheck-result#' }, ...errorResponses }
     }
   }, async (request) => precheck(fastify, request.params.mdtrt_id, request.body.feedetail))
 }

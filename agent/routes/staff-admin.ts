@@ -5,8 +5,8 @@ import { StaffUserError, type StaffRole } from '../store/staff.ts'
 import type { TokenRole } from '../store/tokens.ts'
 import { SyncBusy } from '../../sync/registry/sync.ts'
 import { staffName } from './staff.ts'
+import { errorResponses } from './responses.ts'
 
-const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
 const token = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, created_at: { type: 'string' }, revoked_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] }, token: { type: 'string' } } }
 const user = { type: 'object', properties: { name: { type: 'string' }, role: { type: 'string' }, created_at: { type: 'string' }, disabled_at: { type: ['string', 'null'] }, last_login_at: { type: ['string', 'null'] } } }
 
@@ -14,14 +14,14 @@ export default async function staffAdminRoutes (fastify: FastifyInstance): Promi
   const { store } = fastify
   fastify.addHook('onRequest', fastify.requireStaff('admin'))
 
-  fastify.get('/staff/api/tokens', { schema: { hide: true, response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: token } } }, ...errors } } },
+  fastify.get('/staff/api/tokens', { schema: { hide: true, response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: token } } }, ...errorResponses } } },
     async () => ({ tokens: store.tokens.list() }))
 
   fastify.post<{ Body: { name: string, role: TokenRole } }>('/staff/api/tokens', {
     schema: {
       hide: true,
       body: { type: 'object', required: ['name', 'role'], properties: { name: { type: 'string', minLength: 1, maxLength: 64, pattern: '\\S' }, role: { type: 'string', enum: ['his', 'admin'] } }, additionalProperties: false },
-      response: { 201: token, ...errors }
+      response: { 201: token, ...errorResponses }
     }
   }, async (request, reply) => {
     const created = store.tokens.create(request.body.name.trim(), request.body.role)
@@ -31,7 +31,7 @@ export default async function staffAdminRoutes (fastify: FastifyInstance): Promi
   })
 
   fastify.post<{ Params: { id: string } }>('/staff/api/tokens/:id/revoke', {
-    schema: { hide: true, params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } }, response: { 200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } }, ...errors } }
+    schema: { hide: true, params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } }, response: { 200: { type: 'object', properties: { id: { type: 'string' }, revoked: { type: 'boolean' } } }, ...errorResponses } }
   }, async (request) => {
     if (!store.tokens.list().some((x) => x.id === request.params.id)) throw new FangpinNotFound(`no token ${request.params.id}`)
     const n = store.tokens.revoke(request.params.id)
@@ -39,14 +39,14 @@ export default async function staffAdminRoutes (fastify: FastifyInstance): Promi
     return { id: request.params.id, revoked: n > 0 }
   })
 
-  fastify.get('/staff/api/users', { schema: { hide: true, response: { 200: { type: 'object', properties: { users: { type: 'array', items: user } } }, ...errors } } },
+  fastify.get('/staff/api/users', { schema: { hide: true, response: { 200: { type: 'object', properties: { users: { type: 'array', items: user } } }, ...errorResponses } } },
     async () => ({ users: store.staff.list() }))
 
   fastify.post<{ Body: { name: string, role: StaffRole, password: string } }>('/staff/api/users', {
     schema: {
       hide: true,
       body: { type: 'object', required: ['name', 'role', 'password'], properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, role: { type: 'string', enum: ['billing', 'admin'] }, password: { type: 'string', maxLength: 200 } }, additionalProperties: false },
-      response: { 201: user, ...errors }
+      response: { 201: user, ...errorResponses }
     }
   }, async (request, reply) => {
     try {
@@ -60,7 +60,7 @@ export default async function staffAdminRoutes (fastify: FastifyInstance): Promi
   })
 
   fastify.post('/staff/api/sync', {
-    schema: { hide: true, response: { 200: { $ref: 'sync-result#' }, ...errors } }
+    schema: { hide: true, response: { 200: { $ref: 'sync-result#' }, ...errorResponses } }
   }, async (request) => {
     if (fastify.config.registryUrl === null) throw new FangpinConflict('未配置名单同步地址 (FANGPIN_REGISTRY_URL)：请由信息科配置后再同步')
     store.audit.write({ client: staffName(request), action: 'sync.run', decision: 'requested' })

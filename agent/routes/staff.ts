@@ -5,15 +5,14 @@ import { FangpinSigninFailed, FangpinTooManyAttempts } from '../errors.ts'
 import { verifyPassword, decoyHash } from '../staff/password.ts'
 import { SignInLimit } from '../staff/sign-in-limit.ts'
 import { SESSION_COOKIE, readCookie } from '../plugins/app/staff-auth.ts'
-import { inpatients, stayDetail, openStay, trimId } from '../rules/stay.ts'
+import { inpatients, stayDetail, openStay, trimId, statusCounts } from '../rules/stay.ts'
 import { listAlerts, acknowledgeAlert } from '../rules/alert.ts'
-import { gate } from '../rules/discharge.ts'
+import { gateOf } from '../rules/discharge.ts'
 import { recordExemption } from '../rules/exemption.ts'
 import { listView } from '../rules/eligibility.ts'
 import type { SpendingStatus } from '../rules/spending.ts'
-import { stayParams } from './charges.ts'
+import { errorResponses, stayParams } from './responses.ts'
 
-const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
 const me = { type: 'object', required: ['name', 'role'], properties: { name: { type: 'string' }, role: { type: 'string' } }, additionalProperties: false }
 
 export function staffName (request: FastifyRequest): string {
@@ -31,7 +30,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
     schema: {
       hide: true,
       body: { type: 'object', required: ['name', 'password'], properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 200 } }, additionalProperties: false },
-      response: { 200: me, ...errors }
+      response: { 200: me, ...errorResponses }
     }
   }, async (request, reply) => {
     const name = request.body.name.trim()
@@ -58,7 +57,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
   })
 
   fastify.post('/staff/api/logout', {
-    schema: { hide: true, response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } }, ...errors } }
+    schema: { hide: true, response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } }, ...errorResponses } }
   }, async (request, reply) => {
     const token = readCookie(request.headers.cookie, SESSION_COOKIE)
     if (token !== null && token !== '') {
@@ -74,7 +73,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
   await fastify.register(async (app) => {
     app.addHook('onRequest', app.requireStaff('billing'))
 
-    app.get('/staff/api/me', { schema: { hide: true, response: { 200: me, ...errors } } }, async (request) => ({ name: request.staff!.name, role: request.staff!.role }))
+    app.get('/staff/api/me', { schema: { hide: true, response: { 200: me, ...errorResponses } } }, async (request) => ({ name: request.staff!.name, role: request.staff!.role }))
 
     app.get('/staff/api/overview', {
       schema: {
@@ -94,7 +93,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
               counts: { type: 'object', properties: { breach: { type: 'integer' }, warning: { type: 'integer' }, ok: { type: 'integer' }, exempt: { type: 'integer' } } }
             }
           },
-          ...errors
+          ...errorResponses
         }
       }
     }, async () => {
@@ -102,8 +101,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
       const view = listView(state, fastify.config.staleHours)
       const sync = fastify.sync.status()
       const last = sync.last_attempt
-      const counts = { breach: 0, warning: 0, ok: 0, exempt: 0 }
-      for (const s of inpatients(store, fastify.profile, fastify.config.tz, {})) counts[s.status as keyof typeof counts]++
+      const counts = statusCounts(store, fastify.profile)
       return {
         list: { ...view, region: state.region, region_name: fastify.profile.name, source: state.source, person_count: state.person_count },
         sync: { configured: sync.configured, last_result: last?.result ?? null, last_message: last?.message ?? null, last_failed: last?.result === 'failed' },
@@ -115,7 +113,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
       schema: {
         hide: true,
         querystring: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'warning', 'breach', 'exempt'] }, dept: { type: 'string', maxLength: 100 } }, additionalProperties: false },
-        response: { 200: { $ref: 'inpatient-list#' }, ...errors }
+        response: { 200: { $ref: 'inpatient-list#' }, ...errorResponses }
       }
     }, async (request) => {
       const list = inpatients(store, fastify.profile, fastify.config.tz, request.query)
@@ -126,12 +124,12 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
       schema: {
         hide: true,
         params: stayParams,
-        response: { 200: { type: 'object', properties: { stay: { $ref: 'stay#' }, gate: { $ref: 'discharge-check#' } } }, ...errors }
+        response: { 200: { type: 'object', properties: { stay: { $ref: 'stay#' }, gate: { $ref: 'discharge-check#' } } }, ...errorResponses }
       }
     }, async (request) => {
       const stay = stayDetail(store, fastify.profile, fastify.config.tz, request.params.mdtrt_id)
       const row = openStay(store, stay.mdtrt_id)
-      const result = { stay, gate: row.status === 'discharged' && row.final !== null ? JSON.parse(row.final) : gate(fastify, row) }
+      const result = { stay, gate: gateOf(fastify, row) }
       await store.writes.enqueue(() => audit(request, 'staff.view_stay', { mdtrt_id: stay.mdtrt_id, subject_key: row.person_key }))
       return result
     })
@@ -141,7 +139,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
         hide: true,
         params: stayParams,
         body: { type: 'object', required: ['approval_no', 'approved_by', 'reason'], properties: { approval_no: { type: 'string', minLength: 1, maxLength: 64 }, approved_by: { type: 'string', minLength: 1, maxLength: 100 }, reason: { type: 'string', minLength: 1, maxLength: 500 } }, additionalProperties: false },
-        response: { 200: { $ref: 'exemption-result#' }, 201: { $ref: 'exemption-result#' }, ...errors }
+        response: { 200: { $ref: 'exemption-result#' }, 201: { $ref: 'exemption-result#' }, ...errorResponses }
       }
     }, async (request, reply) => {
       const result = recordExemption(fastify, trimId(request.params.mdtrt_id), { kind: 'special_case', ...request.body }, staffName(request))
@@ -152,7 +150,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
       schema: {
         hide: true,
         querystring: { type: 'object', properties: { state: { type: 'string', enum: ['open', 'all'] } }, additionalProperties: false },
-        response: { 200: { $ref: 'alert-list#' }, ...errors }
+        response: { 200: { $ref: 'alert-list#' }, ...errorResponses }
       }
     }, async (request) => {
       return listAlerts(store, request.query.state)
@@ -162,7 +160,7 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
       schema: {
         hide: true,
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } },
-        response: { 200: { $ref: 'alert#' }, ...errors }
+        response: { 200: { $ref: 'alert#' }, ...errorResponses }
       }
     }, async (request) => {
       return acknowledgeAlert(store, Number(request.params.id), request.staff!.name, staffName(request))

@@ -4,9 +4,7 @@ import { stayDetail, inpatients } from '../rules/stay.ts'
 import { recordExemption, type ExemptionRequest } from '../rules/exemption.ts'
 import { dischargeCheck, discharge, type DischargeRequest } from '../rules/discharge.ts'
 import type { SpendingStatus } from '../rules/spending.ts'
-import { stayParams } from './charges.ts'
-
-const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
+import { errorResponses, stayParams } from './responses.ts'
 
 export default async function stayRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.get<{ Params: { mdtrt_id: string } }>('/v1/admissions/:mdtrt_id', {
@@ -16,7 +14,7 @@ export default async function stayRoutes (fastify: FastifyInstance): Promise<voi
       summary: 'A stay: state, identities, totals, status, the out-of-catalog items driving the share, alerts',
       security: [{ bearer: [] }],
       params: stayParams,
-      response: { 200: { $ref: 'stay#' }, ...errors }
+      response: { 200: { $ref: 'stay#' }, ...errorResponses }
     }
   }, async (request) => stayDetail(fastify.store, fastify.profile, fastify.config.tz, request.params.mdtrt_id))
 
@@ -35,7 +33,7 @@ export default async function stayRoutes (fastify: FastifyInstance): Promise<voi
         },
         additionalProperties: false
       },
-      response: { 200: { $ref: 'inpatient-list#' }, ...errors }
+      response: { 200: { $ref: 'inpatient-list#' }, ...errorResponses }
     }
   }, async (request) => {
     const list = inpatients(fastify.store, fastify.profile, fastify.config.tz, request.query)
@@ -51,7 +49,7 @@ export default async function stayRoutes (fastify: FastifyInstance): Promise<voi
       security: [{ bearer: [] }],
       params: stayParams,
       body: { $ref: 'exemption-request#' },
-      response: { 200: { $ref: 'exemption-result#' }, 201: { $ref: 'exemption-result#' }, ...errors }
+      response: { 200: { $ref: 'exemption-result#' }, 201: { $ref: 'exemption-result#' }, ...errorResponses }
     }
   }, async (request, reply) => {
     const result = recordExemption(fastify, request.params.mdtrt_id, request.body, request.caller!.name)
@@ -65,7 +63,7 @@ export default async function stayRoutes (fastify: FastifyInstance): Promise<voi
       summary: 'Discharge gate: ok / warn / block, with reasons and the amount the hospital would bear',
       security: [{ bearer: [] }],
       params: stayParams,
-      response: { 200: { $ref: 'discharge-check#' }, ...errors }
+      response: { 200: { $ref: 'discharge-check#' }, ...errorResponses }
     }
   }, async (request) => dischargeCheck(fastify, request.params.mdtrt_id))
 
@@ -78,7 +76,7 @@ export default async function stayRoutes (fastify: FastifyInstance): Promise<voi
       security: [{ bearer: [] }],
       params: stayParams,
       body: { $ref: 'discharge-request#' },
-      response: { 200: { $ref: 'discharge-result#' }, ...errors }
+      response: { 200: { $ref: 'discharge-result#' }, ...errorResponses }
     }
   }, async (request) => {
     const { replayed: _replayed, ...result } = discharge(fastify, request.params.mdtrt_id, request.body ?? {}, request.caller!)

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { FangpinConflict } from '../errors.ts'
 import { SyncBusy } from '../../sync/registry/sync.ts'
-
-const errors = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
+import { errorResponses } from './responses.ts'
 
 export default async function syncRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.get('/v1/sync/status', {
@@ -11,7 +10,7 @@ export default async function syncRoutes (fastify: FastifyInstance): Promise<voi
       tags: ['sync'],
       summary: 'Registry sync status: loaded seq, region, records, last attempt, next run, age, stale',
       security: [{ bearer: [] }],
-      response: { 200: { $ref: 'sync-status#' }, ...errors }
+      response: { 200: { $ref: 'sync-status#' }, ...errorResponses }
     }
   }, async () => fastify.sync.status())
 
@@ -24,7 +23,7 @@ export default async function syncRoutes (fastify: FastifyInstance): Promise<voi
       security: [{ bearer: [] }],
       // Query strings are text: the API's ajv does not coerce types, so the flag is spelled out.
       querystring: { type: 'object', properties: { wait: { type: 'string', enum: ['true', 'false', '1', '0'] } }, additionalProperties: false },
-      response: { 200: { $ref: 'sync-result#' }, 202: { $ref: 'sync-result#' }, ...errors }
+      response: { 200: { $ref: 'sync-result#' }, 202: { $ref: 'sync-result#' }, ...errorResponses }
     }
   }, async (request, reply) => {
     if (fastify.config.registryUrl === null) throw new FangpinConflict('no registry is configured: set FANGPIN_REGISTRY_URL and FANGPIN_REGISTRY_PUBKEY')

@@ -9,7 +9,7 @@ import { normaliseCertType } from '../identity/cert-type.ts'
 import { decide, type Decision } from './eligibility.ts'
 import { normaliseSubject, hisTime } from './subject.ts'
 import type { Caller } from '../plugins/app/auth.ts'
-import { isSingleDisease, refreshAlerts } from './stay.ts'
+import { isSingleDisease, refreshAlerts, trimId } from './stay.ts'
 
 export interface AdmissionRequest {
   mdtrt_id: string
@@ -50,7 +50,7 @@ const inFlight = new WeakMap<FastifyInstance, Map<string, Promise<unknown>>>()
 export async function recordAdmission (app: FastifyInstance, request: AdmissionRequest, caller: Caller): Promise<AdmissionOutcome> {
   // HIS columns are often fixed-width: ' ZY001 ' and 'ZY001' are the same visit. A one-digit
   // certificate type lost its leading zero in some export on the way.
-  const body = { ...request, mdtrt_id: request.mdtrt_id.replace(/^[\s\u3000]+|[\s\u3000]+$/g, ''), psn_cert_type: normaliseCertType(request.psn_cert_type) }
+  const body = { ...request, mdtrt_id: trimId(request.mdtrt_id), psn_cert_type: normaliseCertType(request.psn_cert_type) }
   if (body.mdtrt_id === '') {
     throw withDetails(new FangpinValidation('mdtrt_id is blank'), [{ field: 'mdtrt_id', reason: 'minLength', message: 'must not be blank' }])
   }

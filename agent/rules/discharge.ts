@@ -66,11 +66,14 @@ export function gate (app: FastifyInstance, row: StayRow): DischargeCheck {
   return { mdtrt_id: row.mdtrt_id, decision, status: st, totals: totals(a, l), hospital_borne_amt: yuan(borne), reasons, cards }
 }
 
-export function dischargeCheck (app: FastifyInstance, mdtrtId: string): DischargeCheck {
-  const row = openStay(app.store, trimId(mdtrtId))
-  // A discharged stay answers with its final figures, as they were at discharge.
+/** The gate for a stay: a discharged stay answers with its final figures, as they were at discharge. */
+export function gateOf (app: FastifyInstance, row: StayRow): DischargeCheck {
   if (row.status === 'discharged' && row.final !== null) return JSON.parse(row.final) as DischargeCheck
   return gate(app, row)
+}
+
+export function dischargeCheck (app: FastifyInstance, mdtrtId: string): DischargeCheck {
+  return gateOf(app, openStay(app.store, trimId(mdtrtId)))
 }
 
 export interface DischargeRequest {

@@ -143,6 +143,19 @@ export function inpatientView (profile: LoadedProfile, row: StayListRow, now: st
   }
 }
 
+export interface StatusCounts { breach: number, warning: number, ok: number, exempt: number }
+
+/** Open monitored stays by status, from the running totals alone (no views built). */
+export function statusCounts (store: Store, profile: LoadedProfile): StatusCounts {
+  const l = limits(profile)
+  const counts: StatusCounts = { breach: 0, warning: 0, ok: 0, exempt: 0 }
+  for (const row of store.stays.open()) {
+    const st = status(amountsOf(row), flagsOf(row), l)
+    if (st !== 'not_monitored') counts[st]++
+  }
+  return counts
+}
+
 /**
  * Open stays, worst first: breaches, then warnings (each by out-of-catalog share, highest first),
  * then the rest. Stays of patients not on the list are left out unless asked for by status.

@@ -31,12 +31,26 @@ export interface SpendingFigures {
 export class AlertRepository {
   private readonly raiseStmt
   private readonly resolveStmt
+  private readonly openIdStmt
+  private readonly refreshStmt
+  private readonly insertSpendingStmt
+  private readonly getStmt
+  private readonly forStayStmt
+  private readonly sinceStmt
 
   constructor (private readonly db: DB) {
     this.raiseStmt = db.prepare(`INSERT INTO alert (created_at, updated_at, kind, level, mdtrt_id, message, detail)
       VALUES (@at, @at, @kind, @level, @mdtrt_id, @message, @detail)
       ON CONFLICT (kind, COALESCE(mdtrt_id, '')) WHERE resolved_at IS NULL
       DO UPDATE SET level = excluded.level, message = excluded.message, detail = excluded.detail, updated_at = excluded.updated_at`)
+    // Spending alerts are looked at with every charge batch of a stay near or over the limit.
+    this.openIdStmt = db.prepare('SELECT id FROM alert WHERE kind = ? AND mdtrt_id = ? AND resolved_at IS NULL').pluck()
+    this.refreshStmt = db.prepare('UPDATE alert SET message = ?, in_catalog_ratio = ?, medfee_fen = ?, out_catalog_fen = ?, updated_at = ? WHERE id = ?')
+    this.insertSpendingStmt = db.prepare(`INSERT INTO alert (created_at, updated_at, kind, level, mdtrt_id, message, detail, in_catalog_ratio, medfee_fen, out_catalog_fen)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.getStmt = db.prepare('SELECT * FROM alert WHERE id = ?')
+    this.forStayStmt = db.prepare('SELECT * FROM alert WHERE mdtrt_id = ? ORDER BY id DESC')
+    this.sinceStmt = db.prepare('SELECT * FROM alert WHERE id > ? ORDER BY id LIMIT ?')
     this.resolveStmt = db.prepare("UPDATE alert SET resolved_at = ?, updated_at = ? WHERE kind = ? AND COALESCE(mdtrt_id, '') = ? AND resolved_at IS NULL")
   }
 
@@ -63,21 +77,19 @@ export class AlertRepository {
    */
   raiseSpending (a: { kind: 'spending_warning' | 'spending_breach', mdtrt_id: string, message: string, figures: SpendingFigures, detail?: unknown }): { row: AlertRow, created: boolean } {
     const now = new Date().toISOString()
-    const existing = this.db.prepare('SELECT id FROM alert WHERE kind = ? AND mdtrt_id = ? AND resolved_at IS NULL').pluck().get(a.kind, a.mdtrt_id) as number | undefined
+    const existing = this.openIdStmt.get(a.kind, a.mdtrt_id) as number | undefined
     const f = a.figures
     if (existing !== undefined) {
-      this.db.prepare('UPDATE alert SET message = ?, in_catalog_ratio = ?, medfee_fen = ?, out_catalog_fen = ?, updated_at = ? WHERE id = ?')
-        .run(a.message, f.in_catalog_ratio, f.medfee_fen, f.out_catalog_fen, now, existing)
+      this.refreshStmt.run(a.message, f.in_catalog_ratio, f.medfee_fen, f.out_catalog_fen, now, existing)
       return { row: this.get(existing)!, created: false }
     }
-    const id = this.db.prepare(`INSERT INTO alert (created_at, updated_at, kind, level, mdtrt_id, message, detail, in_catalog_ratio, medfee_fen, out_catalog_fen)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(now, now, a.kind, a.kind === 'spending_breach' ? 'critical' : 'warning', a.mdtrt_id, a.message,
+    const id = this.insertSpendingStmt.run(now, now, a.kind, a.kind === 'spending_breach' ? 'critical' : 'warning', a.mdtrt_id, a.message,
       a.detail === undefined ? null : JSON.stringify(a.detail), f.in_catalog_ratio, f.medfee_fen, f.out_catalog_fen).lastInsertRowid
     return { row: this.get(Number(id))!, created: true }
   }
 
   get (id: number): AlertRow | undefined {
-    return this.db.prepare('SELECT * FROM alert WHERE id = ?').get(id) as AlertRow | undefined
+    return this.getStmt.get(id) as AlertRow | undefined
   }
 
   /** Acknowledges an alert; false when it was already acknowledged (the first acknowledgement stands). */
@@ -87,7 +99,7 @@ export class AlertRepository {
   }
 
   forStay (mdtrtId: string): AlertRow[] {
-    return this.db.prepare('SELECT * FROM alert WHERE mdtrt_id = ? ORDER BY id DESC').all(mdtrtId) as AlertRow[]
+    return this.forStayStmt.all(mdtrtId) as AlertRow[]
   }
 
   /** Alerts needing someone: neither resolved nor acknowledged, newest first. */
@@ -97,7 +109,7 @@ export class AlertRepository {
 
   /** Alerts created after `id` (the staff page's live feed polls this). */
   since (id: number, limit = 200): AlertRow[] {
-    return this.db.prepare('SELECT * FROM alert WHERE id > ? ORDER BY id LIMIT ?').all(id, limit) as AlertRow[]
+    return this.sinceStmt.all(id, limit) as AlertRow[]
   }
 
   open (): AlertRow[] {
