@@ -104,9 +104,9 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   for (const schema of loadApiSchemas()) app.addSchema(schema)
 
   await app.register(swaggerPlugin)
+  await app.register(storePlugin, { dataDir: opts.config.dataDir, store: opts.store })
   await app.register(errorHandlerPlugin)
   await app.register(jsonBodyPlugin)
-  await app.register(storePlugin, { dataDir: opts.config.dataDir, store: opts.store })
   await app.register(profilePlugin, { profile: opts.profile, config: opts.config })
   await app.register(authPlugin)
   await app.register(metricsPlugin)

@@ -97,6 +97,7 @@ async function cmdServe (config: Config): Promise<void> {
   const running = await startServer(config)
   // Plain line whatever the log level: operators and scripts wait for it.
   process.stderr.write(`fangpin listening on ${running.address}\n`)
+  for (const w of running.warnings) process.stderr.write(`warning: ${w}\n`)
   if (running.demo.loaded) {
     process.stderr.write([
       '',

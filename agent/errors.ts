@@ -31,6 +31,9 @@ export const FangpinStayClosed = createError('FANGPIN_STAY_CLOSED', '%s', 409)
 export const FangpinSigninFailed = createError('FANGPIN_SIGNIN_FAILED', '%s', 401)
 export const FangpinTooManyAttempts = createError('FANGPIN_TOO_MANY_ATTEMPTS', '%s', 429)
 export const FangpinListNotLoaded = createError('FANGPIN_LIST_NOT_LOADED', '%s', 503)
+// The database could not take a write (disk full, a failing disk): nothing of the request was
+// recorded; the HIS should retry later. Not the caller's fault, and not an unknown fault either.
+export const FangpinStorageUnavailable = createError('FANGPIN_STORAGE_UNAVAILABLE', '%s', 503)
 
 export function withDetails<E extends Error> (err: E, details: ErrorDetail[]): E & { details: ErrorDetail[] } {
   return Object.assign(err, { details })

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
 import { loadProfile, type LoadedProfile } from './profile/profile.ts'
 import { openStore, type Store } from './store/store.ts'
+import { dataDirWarnings } from './store/db.ts'
 import { buildApp } from './app.ts'
 import { grantDemoAccess, demoAccess, endDemoAccess } from './demo/demo-access.ts'
 import { startDemoRegistry } from './demo/demo-registry.ts'
@@ -56,6 +57,8 @@ export interface Running {
   profile: LoadedProfile
   address: string
   demo: DemoNotice
+  /** things IT should fix that do not stop the agent (a data directory others can read) */
+  warnings: string[]
 }
 
 export async function startServer (config: Config): Promise<Running> {
@@ -74,10 +77,12 @@ export async function startServer (config: Config): Promise<Running> {
     }
     // Abandoned generations (a crash mid-load) are removed in the background, in small chunks.
     store.list.purgeRetired().catch((err: unknown) => app?.log.error({ err }, 'could not clean up an abandoned list load'))
+    const warnings = dataDirWarnings(config.dataDir)
+    for (const w of warnings) app.log.warn(w)
     const address = await app.listen({ host: config.host, port: config.port })
     const state = store.list.state()
     app.log.info({ profile: profile.id, list: state.version, persons: state.person_count, demo: state.demo }, `fangpin listening on ${address}`)
-    return { app, store, profile, address, demo }
+    return { app, store, profile, address, demo, warnings }
   } catch (err) {
     if (app !== undefined) await app.close()
     else store.close()

@@ -62,22 +62,27 @@ export async function importList (store: Store, profile: LoadedProfile, file: st
       throw new ImportRejected(`${read.badRows} of ${read.rows} rows are wrong; nothing was loaded (the current list stays in service). Fix them, or load the good rows with --allow-partial.`, read.problems, reportFile)
     }
   }
-  const wasDemo = store.list.state().demo
+  const client = opts.client ?? 'cli'
   const load = await store.list.replace(read.records, {
     source: 'import',
     label: basename(file),
     version: `import-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
     region: profile.region
-  }, opts.onLoadProgress === undefined ? undefined : (persons) => opts.onLoadProgress?.(persons, read.records.length))
-  store.audit.write({
-    client: opts.client ?? 'cli',
-    action: 'list.import',
-    decision: read.problems.length > 0 ? 'partial' : 'loaded',
-    detail: { file: basename(file), format: read.format, rows: read.rows, bad_rows: read.badRows, persons: load.persons, identities: load.identities, version: load.version }
+  }, {
+    onProgress: opts.onLoadProgress === undefined ? undefined : (persons) => opts.onLoadProgress?.(persons, read.records.length),
+    // In the transaction that makes the list serve: a list never goes live without its audit row,
+    // and the demo's well-known token and sign-in never reach a real person, not even for a moment,
+    // not even when a crash cut off an earlier import right after its flip.
+    atFlip: (load) => {
+      store.audit.write({
+        client,
+        action: 'list.import',
+        decision: read.problems.length > 0 ? 'partial' : 'loaded',
+        detail: { file: basename(file), format: read.format, rows: read.rows, bad_rows: read.badRows, persons: load.persons, identities: load.identities, version: load.version }
+      })
+      endDemoAccess(store, client)
+    }
   })
-  // The demo token exists only for the demo list; real people must not be reachable with a
-  // token printed in the README.
-  if (wasDemo) endDemoAccess(store, opts.client ?? 'cli')
   store.alerts.resolve('list_stale')
   // As after a registry sync: stays whose patient is now on the list are flagged and monitored.
   await recheckOpenAdmissions(store, profile, opts.tz ?? 'Asia/Shanghai', null)

@@ -38,11 +38,14 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
     const view = listView(state, fastify.config.staleHours)
     const warnings: string[] = []
     const loaded = state.active_gen !== null
+    // A monitoring probe is the first to notice that space was freed: it tries a write itself.
+    const storage = fastify.store.health.probe() ? null : fastify.store.health.failing
+    if (storage !== null) warnings.push(`storage: writes fail since ${storage.since}: ${storage.message}`)
     if (!loaded) warnings.push('no identity list loaded: run `fangpin import <file>` or configure the registry')
     if (state.demo) warnings.push('DEMO DATA: the bundled synthetic demo list is loaded (演示数据，不得用于真实患者); import the county list or configure the registry')
     if (view.stale) warnings.push(`the list is stale: ${view.age_hours ?? '?'} hours old, more than FANGPIN_STALE_HOURS=${fastify.config.staleHours}`)
-    const status = !loaded ? 'not_ready' : warnings.length > 0 ? 'degraded' : 'ready'
-    return reply.code(loaded ? 200 : 503).send({
+    const status = !loaded || storage !== null ? 'not_ready' : warnings.length > 0 ? 'degraded' : 'ready'
+    return reply.code(status === 'not_ready' ? 503 : 200).send({
       status,
       profile: fastify.profile.id,
       list: {
@@ -78,6 +81,7 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
       { name: 'fangpin_list_stale', help: '1 when the list is older than FANGPIN_STALE_HOURS.', value: view.stale ? 1 : 0 },
       { name: 'fangpin_list_demo', help: '1 when the bundled demo list is loaded.', value: state.demo ? 1 : 0 },
       { name: 'fangpin_admissions_open', help: 'Admissions recorded and not discharged.', value: fastify.store.admissions.countOpen() },
+      { name: 'fangpin_storage_failing', help: '1 while writes to the database fail (disk full or failing).', value: fastify.store.health.failing === null ? 0 : 1 },
       ...syncGauges(fastify)
     ])
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(body)

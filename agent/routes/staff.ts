@@ -90,7 +90,8 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
                 }
               },
               sync: { type: 'object', properties: { configured: { type: 'boolean' }, last_result: { type: ['string', 'null'] }, last_message: { type: ['string', 'null'] }, last_failed: { type: 'boolean' } } },
-              counts: { type: 'object', properties: { breach: { type: 'integer' }, warning: { type: 'integer' }, ok: { type: 'integer' }, exempt: { type: 'integer' } } }
+              counts: { type: 'object', properties: { breach: { type: 'integer' }, warning: { type: 'integer' }, ok: { type: 'integer' }, exempt: { type: 'integer' } } },
+              storage: { type: 'object', properties: { ok: { type: 'boolean' }, since: { type: ['string', 'null'] }, message: { type: ['string', 'null'] } } }
             }
           },
           ...errorResponses
@@ -105,7 +106,8 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
       return {
         list: { ...view, region: state.region, region_name: fastify.profile.name, source: state.source, person_count: state.person_count },
         sync: { configured: sync.configured, last_result: last?.result ?? null, last_message: last?.message ?? null, last_failed: last?.result === 'failed' },
-        counts
+        counts,
+        storage: { ok: store.health.failing === null, since: store.health.failing?.since ?? null, message: store.health.failing?.message ?? null }
       }
     })
 

@@ -1,8 +1,9 @@
 // The one SQLite database of a data directory. WAL lets lookups read the serving list while a
-// load writes the next one; synchronous=NORMAL in WAL mode keeps every committed transaction
-// across a process crash (kill -9) and loses at most the last commits on power loss.
+// load writes the next one; synchronous=FULL makes every commit durable before the HIS is answered
+// (a killed process and a power cut alike). The files hold masked names, keyed hashes and the audit
+// trail: readable by the service user only.
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrations, type Migration } from './migrations.ts'
 
@@ -10,22 +11,68 @@ export type DB = Database.Database
 
 export const DB_FILE = 'fangpin.db'
 
+/** The database cannot be opened: the message names the file and what to check. */
+export class StoreOpenError extends Error {
+  override name = 'StoreOpenError'
+}
+
+function cannotOpen (dataDir: string, file: string, err: unknown): StoreOpenError {
+  const e = err as { code?: string, message?: string }
+  const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : ''
+  return new StoreOpenError(`cannot open the database ${file}: ${e.message ?? String(err)}${e.code !== undefined ? ` [${e.code}]` : ''}. ` +
+    `Check that FANGPIN_DATA_DIR (${dataDir}) exists, is on a disk mounted writable, has free space, and is writable by the user running fangpin${uid}.`)
+}
+
+/**
+ * The database file and SQLite's companions (-wal, -shm) are readable by their owner only. SQLite
+ * creates the companions with the database file's mode, so the database file is made 0600 before
+ * SQLite opens it; files from an older install or a copy are tightened.
+ */
+function restrictFiles (file: string): void {
+  if (!existsSync(file)) closeSync(openSync(file, 'wx', 0o600))
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600)
+  }
+}
+
+/** Start-up warnings about the data directory itself (shown in the log; the agent still starts). */
+export function dataDirWarnings (dataDir: string): string[] {
+  if (process.platform === 'win32' || !existsSync(dataDir)) return []
+  const mode = statSync(dataDir).mode & 0o777
+  if ((mode & 0o077) === 0) return []
+  return [`the data directory ${dataDir} can be read by other users of this machine (mode ${mode.toString(8).padStart(3, '0')}): run chmod 700 on it`]
+}
+
 export function openDatabase (dataDir: string, opts: { readonly?: boolean, migrations?: Migration[] } = {}): DB {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  const db = new Database(join(dataDir, DB_FILE), { readonly: opts.readonly === true })
-  db.pragma('busy_timeout = 5000')
-  if (opts.readonly !== true) {
-    db.pragma('journal_mode = WAL')
-    // FULL: every commit reaches the disk before the HIS is answered. NORMAL survives a killed
-    // process but may lose the last commits on a power cut, and county hospitals have those; an
-    // acknowledged charge or admission must not vanish. Group commit keeps the fsyncs few.
-    db.pragma('synchronous = FULL')
-    db.pragma('foreign_keys = ON')
-    // Lookups read a few pages each from a list of millions: keep the hot index pages in SQLite's
-    // cache (16 MB; the OS page cache holds the rest) within the agent's memory budget.
-    db.pragma('cache_size = -16384')
-    db.pragma('temp_store = MEMORY')
-    migrate(db, opts.migrations ?? migrations)
+  const file = join(dataDir, DB_FILE)
+  let db: DB
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    if (opts.readonly !== true) restrictFiles(file)
+    db = new Database(file, { readonly: opts.readonly === true })
+  } catch (err) {
+    throw cannotOpen(dataDir, file, err)
+  }
+  try {
+    db.pragma('busy_timeout = 5000')
+    if (opts.readonly !== true) {
+      db.pragma('journal_mode = WAL')
+      // FULL: every commit reaches the disk before the HIS is answered. NORMAL survives a killed
+      // process but may lose the last commits on a power cut, and county hospitals have those; an
+      // acknowledged charge or admission must not vanish. Group commit keeps the fsyncs few.
+      db.pragma('synchronous = FULL')
+      db.pragma('foreign_keys = ON')
+      // Lookups read a few pages each from a list of millions: keep the hot index pages in SQLite's
+      // cache (16 MB; the OS page cache holds the rest) within the agent's memory budget.
+      db.pragma('cache_size = -16384')
+      db.pragma('temp_store = MEMORY')
+      migrate(db, opts.migrations ?? migrations)
+    }
+  } catch (err) {
+    db.close()
+    const code = (err as { code?: string }).code ?? ''
+    if (/^SQLITE_(READONLY|CANTOPEN|IOERR|FULL|PERM)/.test(code)) throw cannotOpen(dataDir, file, err)
+    throw err
   }
   return db
 }

@@ -1,5 +1,6 @@
 // The identity list repository: lookups by person key against the serving generation, and
 // whole-list replacement by writing a new generation and flipping to it.
+import type Database from 'better-sqlite3'
 import type { DB } from './db.ts'
 import { personKey } from '../identity/subject-key.ts'
 import { maskName } from '../identity/name.ts'
@@ -49,6 +50,16 @@ export interface LoadMeta {
   data_as_of?: string | null
 }
 
+export interface LoadOptions {
+  onProgress?: (persons: number) => void
+  /**
+   * Runs inside the transaction that makes the new list the serving one, with what it becomes: what
+   * must be true the moment real people are served (the audit row of the load, the end of demo
+   * access) is committed with the flip or not at all.
+   */
+  atFlip?: (result: LoadResult) => void
+}
+
 export interface LoadResult {
   gen: number
   version: string
@@ -69,6 +80,8 @@ export class ListRepository {
   private readonly stateStmt
   private readonly lookupStmt
   private readonly loadingHere = new Set<number>()
+  /** the sequence of the delta this process is applying, if any */
+  private deltaHere: number | null = null
 
   constructor (private readonly db: DB, private readonly key: Buffer) {
     this.stateStmt = db.prepare('SELECT active_gen, version, source, demo, region, seq, person_count, identity_count, loaded_at, data_as_of FROM list_state WHERE id = 1')
@@ -77,6 +90,7 @@ export class ListRepository {
     this.lookupStmt = db.prepare(`SELECT s.active_gen, s.version, s.source, s.demo, s.region, s.seq, s.person_count, s.identity_count,
         s.loaded_at, s.data_as_of, i.name_masked, i.category, i.begntime, i.endtime, i.source AS id_source
       FROM list_state s LEFT JOIN list_identity i ON i.gen = s.active_gen AND i.person_key = ?
+        AND i.from_seq <= COALESCE(s.seq, 0) AND (i.to_seq IS NULL OR i.to_seq > COALESCE(s.seq, 0))
       WHERE s.id = 1 ORDER BY i.n`)
   }
 
@@ -120,7 +134,7 @@ export class ListRepository {
    * makes the new generation the serving one. Any failure, or a crash, leaves the old list serving.
    * A delete record in a full load is ignored: the new list is exactly its upserts.
    */
-  async replace (records: Iterable<LoadRecord> | AsyncIterable<LoadRecord>, meta: LoadMeta, onProgress?: (persons: number) => void): Promise<LoadResult> {
+  async replace (records: Iterable<LoadRecord> | AsyncIterable<LoadRecord>, meta: LoadMeta, opts: LoadOptions = {}): Promise<LoadResult> {
     const now = new Date().toISOString()
     const gen = this.db.transaction(() => {
       // Two loads at once would race to flip; the later one must wait for the operator to retry.
@@ -132,13 +146,13 @@ export class ListRepository {
       return row.gen
     }).immediate()
     this.loadingHere.add(gen)
-    const insert = this.db.prepare('INSERT INTO list_identity (gen, person_key, n, name_masked, category, begntime, endtime, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    const insert = this.insertStmt()
     interface Keyed { pk: Buffer, head: number, r: LoadRecord }
     const writeChunk = this.db.transaction((batch: Keyed[]) => {
       for (const { pk, r } of batch) {
         const name = maskName(r.psn_name)
         r.identities.forEach((id, n) => {
-          insert.run(gen, pk, n, name, id.category, id.begntime, id.endtime, id.source)
+          insert.run(gen, pk, 0, n, name, id.category, id.begntime, id.endtime, id.source)
         })
       }
     })
@@ -153,7 +167,7 @@ export class ListRepository {
         const pk = this.keyOf(r.psn_cert_type, r.certno)
         keyed.push({ pk, head: pk.readUIntBE(0, 6), r })
         identities += r.identities.length
-        if (keyed.length % CHUNK === 0) await new Promise((resolve) => setImmediate(resolve))
+        if (keyed.length % CHUNK === 0) await yieldToLookups()
       }
       persons = keyed.length
       if (persons === 0) {
@@ -167,11 +181,12 @@ export class ListRepository {
       }
       for (let i = 0; i < keyed.length; i += CHUNK) {
         writeChunk.immediate(keyed.slice(i, i + CHUNK))
-        onProgress?.(Math.min(i + CHUNK, keyed.length))
+        opts.onProgress?.(Math.min(i + CHUNK, keyed.length))
         // Between chunks the event loop serves lookups from the old list.
-        await new Promise((resolve) => setImmediate(resolve))
+        await yieldToLookups()
       }
       const version = meta.version ?? `${meta.source}-${gen}`
+      const result = { gen, version, persons, identities }
       this.db.transaction(() => {
         const previous = (this.stateStmt.get() as StateRow).active_gen
         this.db.prepare(`UPDATE list_state SET active_gen = ?, version = ?, source = ?, demo = ?, region = ?, seq = ?,
@@ -180,8 +195,9 @@ export class ListRepository {
             persons, identities, new Date().toISOString(), meta.data_as_of ?? null)
         this.db.prepare("UPDATE list_generation SET state = 'active', rows = ? WHERE gen = ?").run(identities, gen)
         if (previous !== null) this.db.prepare("UPDATE list_generation SET state = 'retired' WHERE gen = ?").run(previous)
+        opts.atFlip?.(result)
       }).immediate()
-      return { gen, version, persons, identities }
+      return result
     } catch (err) {
       this.db.prepare("UPDATE list_generation SET state = 'retired' WHERE gen = ? AND state = 'loading'").run(gen)
       throw err
@@ -194,40 +210,83 @@ export class ListRepository {
   }
 
   /**
-   * Applies a registry delta to the serving list in one transaction that also advances the loaded
-   * sequence: another process sees the list before the delta or after it, and a crash leaves it
-   * before. An upsert replaces all of a person's identities; a delete removes the person.
+   * Applies a registry delta to the serving list. An upsert replaces all of a person's identities;
+   * a delete removes the person. The rows are written in short chunks, invisible to readers (they
+   * carry the delta's sequence, which is not yet the list's), and one small transaction makes them
+   * visible by advancing the loaded sequence: readers see the list before the delta or after it,
+   * the event loop keeps answering in between, and a crash leaves the list before it (the next
+   * start undoes the invisible rows).
    */
-  applyDelta (records: LoadRecord[], meta: LoadMeta & { base_seq: number }): LoadResult {
-    return this.db.transaction(() => {
+  async applyDelta (records: LoadRecord[], meta: LoadMeta & { base_seq: number, seq: number }, opts: LoadOptions = {}): Promise<LoadResult> {
+    await this.recoverDelta()
+    const seq = meta.seq
+    const claim = this.db.transaction((): StateRow => {
       const state = this.stateStmt.get() as StateRow
       if (state.active_gen === null || state.seq !== meta.base_seq) {
         throw new ListLoadError(`the delta applies on list ${meta.base_seq}, but list ${state.seq ?? 'none'} is loaded`)
       }
-      const gen = state.active_gen
-      const del = this.db.prepare('DELETE FROM list_identity WHERE gen = ? AND person_key = ?')
-      const insert = this.db.prepare('INSERT INTO list_identity (gen, person_key, n, name_masked, category, begntime, endtime, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      let persons = state.person_count
-      let identities = state.identity_count
-      for (const r of records) {
+      if (!(seq > meta.base_seq)) throw new ListLoadError(`the delta's sequence ${seq} does not follow ${meta.base_seq}`)
+      const other = this.db.prepare('SELECT delta_seq, delta_pid FROM list_state WHERE id = 1').get() as { delta_seq: number | null, delta_pid: number | null }
+      if (other.delta_seq !== null) throw new ListLoadError(`another delta (list ${other.delta_seq}, process ${other.delta_pid ?? '?'}) is being applied; try again when it has finished`)
+      this.db.prepare('UPDATE list_state SET delta_seq = ?, delta_gen = ?, delta_pid = ? WHERE id = 1').run(seq, state.active_gen, process.pid)
+      return state
+    })
+    const state = claim.immediate()
+    const gen = state.active_gen!
+    this.deltaHere = seq
+    const insert = this.insertStmt()
+    const remember = this.db.prepare('INSERT OR IGNORE INTO list_delta_key (person_key) VALUES (?)')
+    // Every identity the person has in the list as served now is marked as replaced at `seq`.
+    const supersede = this.db.prepare(`UPDATE list_identity SET to_seq = ? WHERE gen = ? AND person_key = ? AND to_seq IS NULL AND from_seq <= ?`)
+    let persons = state.person_count
+    let identities = state.identity_count
+    const writeChunk = this.db.transaction((batch: LoadRecord[]) => {
+      const now = this.db.prepare('SELECT active_gen, seq, delta_seq FROM list_state WHERE id = 1').get() as { active_gen: number | null, seq: number | null, delta_seq: number | null }
+      if (now.active_gen !== gen || now.seq !== meta.base_seq || now.delta_seq !== seq) {
+        throw new ListLoadError('the serving list changed while the delta was applied (another load); the delta was not applied')
+      }
+      for (const r of batch) {
         const pk = this.keyOf(r.psn_cert_type, r.certno)
-        const removed = del.run(gen, pk).changes
+        remember.run(pk)
+        const removed = supersede.run(seq, gen, pk, meta.base_seq).changes
         identities -= removed
         if (removed > 0) persons--
         if (r.op === 'delete' || r.identities.length === 0) continue
         const name = maskName(r.psn_name)
-        r.identities.forEach((id, n) => { insert.run(gen, pk, n, name, id.category, id.begntime, id.endtime, id.source) })
+        r.identities.forEach((id, n) => { insert.run(gen, pk, seq, n, name, id.category, id.begntime, id.endtime, id.source) })
         identities += r.identities.length
         persons++
       }
+    })
+    try {
+      for (let i = 0; i < records.length; i += CHUNK) {
+        writeChunk.immediate(records.slice(i, i + CHUNK))
+        opts.onProgress?.(Math.min(i + CHUNK, records.length))
+        await yieldToLookups()
+      }
       if (persons === 0) throw new ListLoadError('the delta would leave the list empty; the current list stays in service')
-      const version = meta.version ?? `${meta.source}-${meta.seq ?? gen}`
-      this.db.prepare(`UPDATE list_state SET version = ?, source = ?, demo = ?, region = ?, seq = ?, person_count = ?,
-        identity_count = ?, loaded_at = ?, data_as_of = ? WHERE id = 1`)
-        .run(version, meta.source, meta.demo === true ? 1 : 0, meta.region ?? state.region, meta.seq ?? null, persons, identities,
-          new Date().toISOString(), meta.data_as_of ?? null)
-      return { gen, version, persons, identities }
-    }).immediate()
+      const version = meta.version ?? `${meta.source}-${seq}`
+      const result = { gen, version, persons, identities }
+      this.db.transaction(() => {
+        const now = this.db.prepare('SELECT active_gen, seq, delta_seq FROM list_state WHERE id = 1').get() as { active_gen: number | null, seq: number | null, delta_seq: number | null }
+        if (now.active_gen !== gen || now.seq !== meta.base_seq || now.delta_seq !== seq) {
+          throw new ListLoadError('the serving list changed while the delta was applied (another load); the delta was not applied')
+        }
+        this.db.prepare(`UPDATE list_state SET version = ?, source = ?, demo = ?, region = ?, seq = ?, person_count = ?,
+          identity_count = ?, loaded_at = ?, data_as_of = ?, delta_seq = NULL, delta_gen = NULL, delta_pid = NULL WHERE id = 1`)
+          .run(version, meta.source, meta.demo === true ? 1 : 0, meta.region ?? state.region, seq, persons, identities,
+            new Date().toISOString(), meta.data_as_of ?? null)
+        opts.atFlip?.(result)
+      }).immediate()
+      return result
+    } catch (err) {
+      // The rows written so far are invisible; take them out again so the next attempt starts clean.
+      await this.undoDelta(gen, seq).catch(() => undefined)
+      throw err
+    } finally {
+      this.deltaHere = null
+      await this.dropReplaced().catch(() => 0)
+    }
   }
 
   /** Marks the serving list as confirmed current (a sync found nothing newer) without changing it. */
@@ -235,12 +294,80 @@ export class ListRepository {
     this.db.prepare('UPDATE list_state SET data_as_of = ? WHERE id = 1').run(dataAsOf)
   }
 
+  private insertStmt (): Database.Statement {
+    return this.db.prepare('INSERT INTO list_identity (gen, person_key, from_seq, n, name_masked, category, begntime, endtime, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+  }
+
+  /** Takes out the invisible rows of delta `seq` on generation `gen`, in chunks, and ends the claim. */
+  private async undoDelta (gen: number, seq: number): Promise<void> {
+    const keys = this.db.prepare('SELECT person_key FROM list_delta_key LIMIT ?').pluck()
+    const drop = this.db.prepare('DELETE FROM list_identity WHERE gen = ? AND person_key = ? AND from_seq = ?')
+    const restore = this.db.prepare('UPDATE list_identity SET to_seq = NULL WHERE gen = ? AND person_key = ? AND to_seq = ?')
+    const forget = this.db.prepare('DELETE FROM list_delta_key WHERE person_key = ?')
+    const chunk = this.db.transaction((): number => {
+      const batch = keys.all(CHUNK) as Buffer[]
+      for (const pk of batch) {
+        drop.run(gen, pk, seq)
+        restore.run(gen, pk, seq)
+        forget.run(pk)
+      }
+      if (batch.length === 0) {
+        this.db.prepare('UPDATE list_state SET delta_seq = NULL, delta_gen = NULL, delta_pid = NULL WHERE id = 1 AND delta_seq = ?').run(seq)
+      }
+      return batch.length
+    })
+    while (chunk.immediate() > 0) await yieldToLookups()
+  }
+
+  /**
+   * After a delta became visible, the rows it replaced are never read again: removed in chunks,
+   * by the people the delta touched. Also finishes the job after a crash cut it short.
+   */
+  private async dropReplaced (): Promise<number> {
+    const pending = this.db.prepare('SELECT delta_seq FROM list_state WHERE id = 1').pluck()
+    const keys = this.db.prepare('SELECT person_key FROM list_delta_key LIMIT ?').pluck()
+    const drop = this.db.prepare(`DELETE FROM list_identity WHERE person_key = ? AND to_seq IS NOT NULL
+      AND gen = (SELECT active_gen FROM list_state WHERE id = 1) AND to_seq <= (SELECT COALESCE(seq, 0) FROM list_state WHERE id = 1)`)
+    const forget = this.db.prepare('DELETE FROM list_delta_key WHERE person_key = ?')
+    const chunk = this.db.transaction((): number => {
+      // A delta being applied owns the keys: they are its undo list until it is visible.
+      if (pending.get() !== null) return -1
+      const batch = keys.all(CHUNK) as Buffer[]
+      let n = 0
+      for (const pk of batch) {
+        n += drop.run(pk).changes
+        forget.run(pk)
+      }
+      return batch.length === 0 ? -1 : n
+    })
+    let removed = 0
+    for (;;) {
+      const n = chunk.immediate()
+      if (n < 0) break
+      removed += n
+      await yieldToLookups()
+    }
+    return removed
+  }
+
+  /** A delta left half-applied by a process that is gone (kill -9, power cut) is undone. */
+  private async recoverDelta (): Promise<void> {
+    const d = this.db.prepare('SELECT delta_seq, delta_gen, delta_pid FROM list_state WHERE id = 1').get() as { delta_seq: number | null, delta_gen: number | null, delta_pid: number | null }
+    if (d.delta_seq === null || d.delta_gen === null) return
+    if (this.deltaHere === d.delta_seq) return
+    if (d.delta_pid !== null && d.delta_pid !== process.pid && processAlive(d.delta_pid)) return
+    await this.undoDelta(d.delta_gen, d.delta_seq)
+  }
+
   /**
    * Deletes the rows of every generation that is not serving: retired lists and loads a crash
    * abandoned. Chunked, so a start or a load never blocks lookups for long. A load still running
-   * (in this process or in a `fangpin import` beside the server) is left alone.
+   * (in this process or in a `fangpin import` beside the server) is left alone. Also undoes a delta
+   * a crash cut off and drops the rows a committed delta replaced.
    */
   async purgeRetired (): Promise<number> {
+    await this.recoverDelta()
+    let removed = await this.dropReplaced()
     const candidates = this.db.prepare('SELECT gen FROM list_generation').all() as Array<{ gen: number }>
     // Each chunk re-reads, inside its own transaction, whether the generation may still go: between
     // two chunks an import in another process may have finished and made it the serving list.
@@ -256,19 +383,21 @@ export class ListRepository {
       if (n === 0) forget.run(gen)
       return n
     })
-    let removed = 0
     for (const { gen } of candidates) {
       for (;;) {
         const n = chunk.immediate(gen)
         if (n <= 0) break
         removed += n
-        await new Promise((resolve) => setImmediate(resolve))
+        await yieldToLookups()
       }
     }
     return removed
   }
 }
 
+function yieldToLookups (): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
 
 function toState (row: StateRow): ListState {
   return { ...row, demo: row.demo === 1 }

@@ -260,5 +260,43 @@ CREATE TABLE staff_session (
 );
 CREATE INDEX staff_session_user ON staff_session (user_id);
 `
+  },
+  {
+    version: 5,
+    description: 'versioned list rows: a registry delta is written in chunks and made visible in one flip',
+    sql: `
+-- A delta of hundreds of thousands of records applied in one transaction held the write lock and
+-- the event loop for tens of seconds. Rows now carry the registry sequence that added them
+-- (from_seq) and the one that replaced them (to_seq): a reader of list sequence S sees a row when
+-- from_seq <= S < to_seq. A delta writes its rows invisibly in short chunks and becomes visible
+-- when list_state.seq moves to its sequence, in one small transaction.
+CREATE TABLE list_identity_v5 (
+  gen         INTEGER NOT NULL,
+  person_key  BLOB    NOT NULL,
+  from_seq    INTEGER NOT NULL DEFAULT 0, -- registry sequence that added the row; 0: a full load
+  n           INTEGER NOT NULL,
+  to_seq      INTEGER,                    -- registry sequence that replaced or deleted the row; NULL: current
+  name_masked TEXT,
+  category    TEXT    NOT NULL,
+  begntime    TEXT    NOT NULL,
+  endtime     TEXT,
+  source      TEXT,
+  PRIMARY KEY (gen, person_key, from_seq, n)
+) WITHOUT ROWID;
+INSERT INTO list_identity_v5 (gen, person_key, from_seq, n, to_seq, name_masked, category, begntime, endtime, source)
+  SELECT gen, person_key, 0, n, NULL, name_masked, category, begntime, endtime, source FROM list_identity;
+DROP TABLE list_identity;
+ALTER TABLE list_identity_v5 RENAME TO list_identity;
+
+-- The delta being applied (at most one: syncs never overlap) and the people it touches, so a delta
+-- cut off by a crash is undone, and the rows a committed delta replaced are removed, without
+-- scanning the whole list.
+ALTER TABLE list_state ADD COLUMN delta_seq INTEGER;  -- sequence being applied; NULL: none
+ALTER TABLE list_state ADD COLUMN delta_gen INTEGER;  -- the generation it is applied to
+ALTER TABLE list_state ADD COLUMN delta_pid INTEGER;  -- the process applying it
+CREATE TABLE list_delta_key (
+  person_key BLOB PRIMARY KEY
+) WITHOUT ROWID;
+`
   }
 ]

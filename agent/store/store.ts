@@ -12,6 +12,7 @@ import { StayRepository } from './stays.ts'
 import { ChargeRepository } from './charges.ts'
 import { ExemptionRepository } from './exemptions.ts'
 import { StaffRepository } from './staff.ts'
+import { StorageHealth } from './storage-health.ts'
 
 export interface Store {
   dataDir: string
@@ -28,6 +29,8 @@ export interface Store {
   staff: StaffRepository
   /** group commit for the writes of the request path (audit rows, admissions) */
   writes: WriteQueue
+  /** whether writes are failing for a storage reason (disk full), and the way back */
+  health: StorageHealth
   close: () => void
 }
 
@@ -45,6 +48,16 @@ export function openStore (dataDir: string): Store {
       throw new SubjectKeyError(`${dataDir}/subject.key is not the key this database was written with: restore the original key file (or start with an empty data directory)`)
     }
     const writes = new WriteQueue(db)
+    const alerts = new AlertRepository(db)
+    const health = new StorageHealth(db, dataDir, (outage) => {
+      const minutes = Math.max(1, Math.round((Date.parse(outage.until) - Date.parse(outage.since)) / 60_000))
+      alerts.raise({
+        kind: 'storage_failed',
+        level: 'critical',
+        message: `数据库曾有约${minutes}分钟无法写入（${outage.code}），期间HIS的入院、费用等请求被拒绝（503），现已恢复；请信息科检查磁盘空间，并与HIS核对这段时间的数据是否已重新发送`,
+        detail: outage
+      })
+    })
     return {
       dataDir,
       db,
@@ -53,12 +66,13 @@ export function openStore (dataDir: string): Store {
       admissions: new AdmissionRepository(db),
       audit: new AuditRepository(db),
       tokens: new TokenRepository(db),
-      alerts: new AlertRepository(db),
+      alerts,
       stays: new StayRepository(db),
       charges: new ChargeRepository(db),
       exemptions: new ExemptionRepository(db),
       staff: new StaffRepository(db),
       writes,
+      health,
       close: () => {
         if (!db.open) return
         writes.flush()

@@ -26,13 +26,17 @@ export class TokenRepository {
   private readonly touchStmt
   private readonly lastTouch = new Map<string, number>()
   // Verified tokens for a few seconds: hashing and a query on every HIS call add up at hundreds of
-  // calls a second. A revocation here clears it at once; one from another process (the CLI) takes
-  // effect within CACHE_MS.
+  // calls a second. A revocation here clears it at once. Any commit by another process (a CLI
+  // revocation, an import that ends the demo token) changes SQLite's data_version, which clears it
+  // too: a revoked token must not work for one more request, not even for the cache's few seconds.
   private readonly cache = new Map<string, { caller: { id: string, name: string, role: TokenRole }, until: number }>()
+  private readonly dataVersion
+  private cacheVersion = -1
 
   constructor (private readonly db: DB) {
     this.byId = db.prepare('SELECT id, name, role, secret_hash, revoked_at FROM api_token WHERE id = ?')
     this.touchStmt = db.prepare('UPDATE api_token SET last_used_at = ? WHERE id = ?')
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck()
   }
 
   /** Creates a token and returns it in full: the only time it exists outside the caller's hands. */
@@ -56,6 +60,11 @@ export class TokenRepository {
   /** The caller behind a presented token, or null. Unknown ids still cost a hash, so timing tells nothing. */
   verify (presented: string): { id: string, name: string, role: TokenRole } | null {
     const now = Date.now()
+    const version = this.dataVersion.get() as number
+    if (version !== this.cacheVersion) {
+      this.cache.clear()
+      this.cacheVersion = version
+    }
     const hit = this.cache.get(presented)
     if (hit !== undefined && hit.until > now) return hit.caller
     const m = TOKEN.exec(presented)

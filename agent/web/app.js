@@ -306,7 +306,7 @@
   }
 
   function renderOverview () {
-    const { list, sync, counts } = state.overview ?? {}
+    const { list, sync, counts, storage } = state.overview ?? {}
     const info = $('list-info')
     clear(info)
     const danger = []
@@ -324,6 +324,7 @@
       if (list.demo === true) danger.push('演示名单，不得用于真实患者')
       if (list.stale === true) danger.push(`名单已过期：${age} 小时未更新，查询结果可能不准确，请尽快同步名单`)
     }
+    if (storage?.ok === false) danger.push(`数据库无法写入，入院登记和费用上传会失败：${storage.message ?? ''}。请立即联系信息科`)
     if (sync?.last_failed === true) danger.push(`名单同步失败${sync.last_message ? '：' + sync.last_message : ''}`)
     info.hidden = false
     const banner = $('danger-banner')

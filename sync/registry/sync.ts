@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import type { KeyObject } from 'node:crypto'
 import type { Store } from '../../agent/store/store.ts'
+import type { LoadResult } from '../../agent/store/list.ts'
 import type { LoadedProfile } from '../../agent/profile/profile.ts'
 import { readNdjson } from '../import/read-ndjson.ts'
 import { formatProblems } from '../import/row-report.ts'
@@ -177,14 +178,21 @@ async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult
   }
   opts.onProgress?.('apply', 0, read.records.length)
   const meta = { source: 'registry' as const, label: entry.file, version: `${opts.demo === true ? 'demo' : 'registry'}-${manifest.seq}`, region: manifest.region, seq: manifest.seq, data_as_of: verifiedAt, demo: opts.demo === true }
+  const load = {
+    onProgress: (n: number) => opts.onProgress?.('apply', n, read.records.length),
+    // Real people arriving end the README's demo token and sign-in in the same transaction that
+    // makes them served (whatever the list before was: a crash may have cut an earlier load off).
+    atFlip: (r: LoadResult) => {
+      store.audit.write({ client: 'sync', action: 'list.sync', decision: entry.kind, detail: { seq: manifest.seq, file: entry.file, records: read.rows, persons: r.persons, version: r.version } })
+      if (opts.demo !== true) endDemoAccess(store, 'sync')
+    }
+  }
   if (entry.kind === 'delta') {
-    store.list.applyDelta(read.records, { ...meta, base_seq: entry.base_seq! })
+    await store.list.applyDelta(read.records, { ...meta, base_seq: entry.base_seq!, seq: manifest.seq }, load)
   } else {
-    await store.list.replace(read.records, meta, (n) => opts.onProgress?.('apply', n, read.records.length))
+    await store.list.replace(read.records, meta, load)
   }
   cleanDownloads(dir)
-  // Real people replaced the demo: the README's token and sign-in stop working now.
-  if (state.demo && opts.demo !== true) endDemoAccess(store, 'sync')
   await recheckOpenAdmissions(store, profile, opts.tz, manifest.seq)
   return { result: 'updated', seq_before: state.seq, seq_after: manifest.seq, kind: entry.kind, records: read.rows, message: `loaded list ${manifest.seq} (${entry.kind}, ${read.rows} records)` }
 }

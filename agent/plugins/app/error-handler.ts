@@ -4,6 +4,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import type { ErrorDetail } from '../../errors.ts'
+import { isStorageError } from '../../store/storage-health.ts'
 
 // Fastify's own 4xx codes, as the HIS vendor should see them.
 const FASTIFY_CODES: Record<string, { code: string, message?: string }> = {
@@ -54,6 +55,13 @@ async function errorHandlerPlugin (fastify: FastifyInstance): Promise<void> {
     if (status === 503 && typeof error.code === 'string' && error.code.startsWith('FANGPIN_')) {
       return reply.code(503).send({ error: { code: error.code, message: error.message, details: error.details ?? [] } })
     }
+    if (isStorageError(error)) {
+      const failure = fastify.store.health.fail(error)
+      request.log.error({ err: error, storage: failure }, 'storage failure: the request was not recorded')
+      return reply.code(503).header('retry-after', '30').send({
+        error: { code: 'FANGPIN_STORAGE_UNAVAILABLE', message: `nothing of this request was recorded: ${failure.message}; send it again later`, details: [] }
+      })
+    }
     request.log.error({ err: error }, 'internal error')
     return reply.code(500).send({ error: { code: 'FANGPIN_INTERNAL', message: 'internal error; the agent log has the details', details: [] } })
   })
@@ -63,4 +71,4 @@ async function errorHandlerPlugin (fastify: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(errorHandlerPlugin, { name: 'error-handler', fastify: '5.x' })
+export default fp(errorHandlerPlugin, { name: 'error-handler', fastify: '5.x', dependencies: ['store'] })

@@ -62,7 +62,14 @@ async function staffAuthPlugin (fastify: FastifyInstance): Promise<void> {
       if (role === 'admin' && session.user.role !== 'admin') throw new FangpinForbidden('this needs an admin staff account')
       request.staff = session.user
       request.staffSession = token
-      if (request.headers[BACKGROUND_HEADER] !== '1' && now - Date.parse(session.last_seen_at) > touchEvery) fastify.store.staff.touch(token!)
+      if (request.headers[BACKGROUND_HEADER] !== '1' && now - Date.parse(session.last_seen_at) > touchEvery) {
+        // Bookkeeping: on a full disk the page must still open to show why nothing can be saved.
+        try {
+          fastify.store.staff.touch(token!)
+        } catch (err) {
+          request.log.warn({ err }, 'could not record staff activity')
+        }
+      }
     }
   })
 

@@ -14,10 +14,24 @@ export interface StorePluginOptions {
   store?: Store
 }
 
+// While writes fail for a storage reason the agent tries a small write this often, and recovers
+// by itself when one works (no restart needed once IT has freed space).
+const PROBE_EVERY_MS = 5000
+
 async function storePlugin (fastify: FastifyInstance, opts: StorePluginOptions): Promise<void> {
   const store = opts.store ?? openStore(opts.dataDir)
   fastify.decorate('store', store)
+  const timer = setInterval(() => {
+    if (store.health.failing === null || !store.db.open) return
+    try {
+      if (store.health.probe()) fastify.log.warn('storage: writes work again; the outage is recorded as a storage_failed alert')
+    } catch (err) {
+      fastify.log.error({ err }, 'storage probe failed')
+    }
+  }, PROBE_EVERY_MS)
+  timer.unref()
   fastify.addHook('onClose', async () => {
+    clearInterval(timer)
     store.close()
   })
 }
