@@ -12,6 +12,7 @@ import { StayRepository } from './stays.ts'
 import { ChargeRepository } from './charges.ts'
 import { ExemptionRepository } from './exemptions.ts'
 import { StaffRepository } from './staff.ts'
+import { SignInLimitRepository } from './sign-in-limits.ts'
 
 export interface Store {
   dataDir: string
@@ -26,6 +27,8 @@ export interface Store {
   charges: ChargeRepository
   exemptions: ExemptionRepository
   staff: StaffRepository
+  /** failed staff sign-ins and the locks they lead to */
+  signInLimits: SignInLimitRepository
   /** group commit for the writes of the request path (audit rows, admissions) */
   writes: WriteQueue
   close: () => void
@@ -58,6 +61,7 @@ export function openStore (dataDir: string): Store {
       charges: new ChargeRepository(db),
       exemptions: new ExemptionRepository(db),
       staff: new StaffRepository(db),
+      signInLimits: new SignInLimitRepository(db, subjectKey),
       writes,
       close: () => {
         if (!db.open) return
