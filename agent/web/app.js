@@ -18,6 +18,7 @@
     spending_breach: '费用超标',
     identity_started: '住院期间纳入名单',
     identity_ended: '身份已结束',
+    admission_corrected: '入院信息更正',
     sync_failed: '名单同步失败',
     list_stale: '名单过期'
   }
