@@ -29,6 +29,8 @@ usage:
   fangpin user list                          list staff accounts
   fangpin user passwd <name> [--password-stdin]  set a new password
   fangpin user disable <name>                disable an account and end its sessions
+  fangpin user unlock <name>                 end every sign-in lock on an account (too many wrong
+                                             passwords), from every address
   fangpin status                             list version, age, counts, tokens
   fangpin sync                               fetch the registry's list now (exit 0 when current)
 
@@ -253,8 +255,10 @@ async function cmdUser (config: Config, args: string[]): Promise<number> {
       return 0
     }
     if (sub === 'list') {
+      const now = Date.now()
       for (const u of store.staff.list()) {
-        process.stdout.write(`${u.name.padEnd(20)} ${u.role.padEnd(8)} created ${u.created_at}${u.disabled_at !== null ? `  DISABLED ${u.disabled_at}` : ''}${u.last_login_at !== null ? `  last sign-in ${u.last_login_at}` : ''}\n`)
+        const locks = store.signInLimits.accountLocks(u.name, now).map((l) => `  LOCKED from ${l.address} until ${l.until}`).join('')
+        process.stdout.write(`${u.name.padEnd(20)} ${u.role.padEnd(8)} created ${u.created_at}${u.disabled_at !== null ? `  DISABLED ${u.disabled_at}` : ''}${u.last_login_at !== null ? `  last sign-in ${u.last_login_at}` : ''}${locks}\n`)
       }
       return 0
     }
@@ -274,7 +278,20 @@ async function cmdUser (config: Config, args: string[]): Promise<number> {
       process.stdout.write(done ? `staff user ${rest[0]} disabled\n` : `no active staff user named ${rest[0]}\n`)
       return done ? 0 : 1
     }
-    throw new UsageError('usage: fangpin user add --name <name> --role billing|admin [--password-stdin] | user list | user passwd <name> | user disable <name>')
+    if (sub === 'unlock') {
+      if (rest.length !== 1) throw new UsageError('usage: fangpin user unlock <name>')
+      const user = store.staff.byName(rest[0].trim())
+      if (user === undefined) throw new UsageError(`no staff user named ${rest[0]}`)
+      // The running agent reads the locks from the database at each sign-in: this takes effect at once.
+      const n = store.db.transaction(() => {
+        const ended = store.signInLimits.unlockAccount(user.name, Date.now())
+        store.audit.write({ client: who, action: 'staff.unlock', detail: { name: user.name, locks: ended } })
+        return ended
+      }).immediate()
+      process.stdout.write(n > 0 ? `staff user ${user.name} unlocked: ${n} lock(s) ended\n` : `staff user ${user.name} was not locked (0 locks)\n`)
+      return 0
+    }
+    throw new UsageError('usage: fangpin user add --name <name> --role billing|admin [--password-stdin] | user list | user passwd <name> | user disable <name> | user unlock <name>')
   } catch (err) {
     if (err instanceof StaffUserError) throw new UsageError(err.message)
     throw err

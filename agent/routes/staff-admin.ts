@@ -9,6 +9,9 @@ import { errorResponses } from './responses.ts'
 
 const token = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, created_at: { type: 'string' }, revoked_at: { type: ['string', 'null'] }, last_used_at: { type: ['string', 'null'] }, token: { type: 'string' } } }
 const user = { type: 'object', properties: { name: { type: 'string' }, role: { type: 'string' }, created_at: { type: 'string' }, disabled_at: { type: ['string', 'null'] }, last_login_at: { type: ['string', 'null'] } } }
+// Where an account is locked from (too many wrong passwords from that address) and until when.
+const locks = { type: 'array', items: { type: 'object', properties: { address: { type: 'string' }, until: { type: 'string' } } } }
+const listedUser = { ...user, properties: { ...user.properties, locks } }
 
 export default async function staffAdminRoutes (fastify: FastifyInstance): Promise<void> {
   const { store } = fastify
@@ -39,8 +42,30 @@ export default async function staffAdminRoutes (fastify: FastifyInstance): Promi
     return { id: request.params.id, revoked: n > 0 }
   })
 
-  fastify.get('/staff/api/users', { schema: { hide: true, response: { 200: { type: 'object', properties: { users: { type: 'array', items: user } } }, ...errorResponses } } },
-    async () => ({ users: store.staff.list() }))
+  fastify.get('/staff/api/users', { schema: { hide: true, response: { 200: { type: 'object', properties: { users: { type: 'array', items: listedUser } } }, ...errorResponses } } },
+    async () => {
+      const now = Date.now()
+      return { users: store.staff.list().map((u) => ({ ...u, locks: store.signInLimits.accountLocks(u.name, now).map((l) => ({ address: l.address, until: l.until })) })) }
+    })
+
+  // IT ends the locks on an account, from every address, once the colleague is known to be who
+  // was typing (the same as `fangpin user unlock`).
+  fastify.post<{ Params: { name: string } }>('/staff/api/users/:name/unlock', {
+    schema: {
+      hide: true,
+      params: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } },
+      response: { 200: { type: 'object', properties: { name: { type: 'string' }, unlocked: { type: 'integer' } } }, ...errorResponses }
+    }
+  }, async (request) => {
+    const target = store.staff.byName(request.params.name)
+    if (target === undefined) throw new FangpinNotFound(`no staff user named ${request.params.name}`)
+    const unlocked = store.db.transaction(() => {
+      const n = store.signInLimits.unlockAccount(target.name, Date.now())
+      store.audit.write({ client: staffName(request), action: 'staff.unlock', detail: { name: target.name, locks: n } })
+      return n
+    }).immediate()
+    return { name: target.name, unlocked }
+  })
 
   fastify.post<{ Body: { name: string, role: StaffRole, password: string } }>('/staff/api/users', {
     schema: {

@@ -20,8 +20,8 @@ export function staffName (request: FastifyRequest): string {
 }
 
 export default async function staffRoutes (fastify: FastifyInstance): Promise<void> {
-  const limit = new SignInLimit()
   const { store } = fastify
+  const limit = new SignInLimit(store.signInLimits)
   const audit = (request: FastifyRequest, action: string, extra: { mdtrt_id?: string | null, decision?: string | null, detail?: unknown, subject_key?: Buffer | null } = {}): void => {
     store.audit.write({ client: request.staff !== null ? staffName(request) : null, action, ...extra })
   }
@@ -34,21 +34,26 @@ export default async function staffRoutes (fastify: FastifyInstance): Promise<vo
     }
   }, async (request, reply) => {
     const name = request.body.name.trim()
-    const keys = [`ip:${request.ip}`, `name:${name}`]
-    const wait = limit.retryAfter(keys)
-    if (wait > 0) {
-      reply.header('retry-after', String(wait))
-      throw new FangpinTooManyAttempts(`too many failed sign-ins: try again in ${Math.ceil(wait / 60)} minutes (登录失败次数过多，请${Math.ceil(wait / 60)}分钟后再试)`)
-    }
     // Counted before the (slow) password check: sixty guesses sent at once are sixty attempts.
-    limit.fail(keys)
+    const { refused: lock, locked } = limit.attempt(request.ip, name)
+    if (lock !== null) {
+      const minutes = Math.ceil(lock.seconds / 60)
+      reply.header('retry-after', String(lock.seconds))
+      throw new FangpinTooManyAttempts(lock.scope === 'account'
+        ? `该账号在本机登录失败次数过多，已锁定，请${minutes}分钟后再试，或请信息科解锁 (too many failed sign-ins for this account from this computer: try again in ${minutes} minutes, or ask IT to unlock it)`
+        : `本机登录失败次数过多，已锁定，请${minutes}分钟后再试 (too many failed sign-ins from this computer: try again in ${minutes} minutes)`)
+    }
     const hash = store.staff.passwordHash(name)
     const ok = await verifyPassword(request.body.password, hash ?? await decoyHash()) && hash !== undefined
     if (!ok) {
-      store.audit.write({ client: `staff:${name}`, action: 'staff.signin', decision: 'refused', detail: { ip: request.ip } })
+      // A password typed into the name field must not be kept: the name is written only when it
+      // is an account's.
+      const client = store.staff.byName(name) !== undefined ? `staff:${name}` : 'staff:(unknown)'
+      store.audit.write({ client, action: 'staff.signin', decision: 'refused', detail: { ip: request.ip } })
+      for (const scope of locked) store.audit.write({ client, action: 'staff.signin', decision: 'locked', detail: { ip: request.ip, scope } })
       throw new FangpinSigninFailed('姓名或密码错误 (wrong name or password)')
     }
-    limit.succeed(keys[0], keys[1])
+    limit.succeed(request.ip, name)
     const user = store.staff.byName(name)!
     const token = store.staff.startSession(user.id, request.ip)
     store.audit.write({ client: `staff:${name}`, action: 'staff.signin', decision: 'ok', detail: { ip: request.ip } })

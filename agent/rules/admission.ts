@@ -10,6 +10,7 @@ import { decide, type Decision } from './eligibility.ts'
 import { normaliseSubject, hisTime } from './subject.ts'
 import type { Caller } from '../plugins/app/auth.ts'
 import { isSingleDisease, refreshAlerts, trimId } from './stay.ts'
+import { noteCorrection, auditedChanges } from './admission-correction.ts'
 
 export interface AdmissionRequest {
   mdtrt_id: string
@@ -174,10 +175,22 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
     throw new FangpinConflict(`admission ${body.mdtrt_id} is already discharged and cannot be changed`)
   }
   await store.writes.enqueue(() => {
+    const before = store.stays.get(body.mdtrt_id)!
     store.admissions.update(row)
     store.stays.upsert(stay)
-    refreshAlerts(store, profile, store.stays.get(body.mdtrt_id)!)
-    audit('admission.update')()
+    const after = store.stays.get(body.mdtrt_id)!
+    refreshAlerts(store, profile, after)
+    // A correction may make a breached stay exempt (医疗类别 → 单病种): accepted, but staff are told
+    // what it changed and what the stay was before, and the audit row keeps both sides.
+    noteCorrection(store, profile, before, after)
+    store.audit.write({
+      client: caller.name,
+      action: 'admission.update',
+      subject_key: pk,
+      mdtrt_id: body.mdtrt_id,
+      decision: decision.treat_first_pay_later ? 'granted' : 'not_granted',
+      detail: { list_version: state.version, primary: decision.primary_identity?.category ?? null, changes: auditedChanges(profile, before, after) }
+    })
   })
   return { answer, outcome: 'updated' }
 }

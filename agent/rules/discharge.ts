@@ -11,6 +11,7 @@ import { amountsOf, flagsOf, refreshAlerts, openStay, trimId } from './stay.ts'
 import { limits, status, totals, sharePct, hospitalBorneFen, EXEMPTION_LABEL, type SpendingStatus, type Totals } from './spending.ts'
 import { yuan, yuanText } from './money.ts'
 import { hisTime } from './subject.ts'
+import { correctionReason } from './admission-correction.ts'
 
 export type GateDecision = 'ok' | 'warn' | 'block'
 
@@ -36,12 +37,15 @@ export function gate (app: FastifyInstance, row: StayRow): DischargeCheck {
   let decision: GateDecision = 'ok'
   let borne = 0
   const pct = sharePct(a, l)
+  const alerts = app.store.alerts.forStay(row.mdtrt_id)
+  const corrected = correctionReason(alerts)
   if (st === 'not_monitored') {
     reasons.push({ code: 'not_monitored', message: '患者本次住院不在困难群众名单内，不受目录内费用占比限制' })
   } else if (st === 'exempt') {
     const label = EXEMPTION_LABEL[flags.exemption ?? ''] ?? '豁免病例'
     reasons.push({ code: flags.exemption ?? 'exempt', message: `${label}，不受目录内费用占比${100 - Number(l.limitPct)}%的限制` })
-    cards.push(card('info', `${label}，目录外费用占比${pct}%，不受限制，可以出院结算`))
+    // Not "可以出院结算" while a correction that made the stay exempt waits to be looked at.
+    cards.push(card('info', `${label}，目录外费用占比${pct}%，不受限制${corrected === null ? '，可以出院结算' : ''}`))
   } else if (st === 'breach') {
     decision = 'block'
     borne = hospitalBorneFen(a, l)
@@ -56,8 +60,15 @@ export function gate (app: FastifyInstance, row: StayRow): DischargeCheck {
   } else {
     reasons.push({ code: 'within_limit', message: `目录外费用占比${pct}%，在${l.limitPct}%以内` })
   }
+  // An admission corrected into (or out of) 单病种 changed what this gate says: until someone has
+  // looked at the correction, discharge is not "ok" on its word alone.
+  if (corrected !== null) {
+    if (decision === 'ok') decision = 'warn'
+    reasons.push({ code: 'admission_corrected', message: corrected })
+    cards.push(card('warning', corrected))
+  }
   // A patient who became entitled during the stay paid a deposit nobody has returned yet.
-  const refund = app.store.alerts.forStay(row.mdtrt_id).find((x) => x.kind === 'identity_started' && x.resolved_at === null && x.acknowledged_at === null)
+  const refund = alerts.find((x) => x.kind === 'identity_started' && x.resolved_at === null && x.acknowledged_at === null)
   if (refund !== undefined) {
     if (decision === 'ok') decision = 'warn'
     reasons.push({ code: 'deposit_refund', message: refund.message })

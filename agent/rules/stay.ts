@@ -46,7 +46,8 @@ export function isSingleDisease (profile: LoadedProfile, medType: string | null 
   return (medType != null && profile.spending.single_disease_med_types.includes(medType)) || (diseCodg != null && diseCodg.trim() !== '')
 }
 
-function who (row: Pick<StayListRow, 'mdtrt_id' | 'adm_dept_name' | 'name_masked'>): string {
+/** How staff recognise a stay in an alert: department, masked name, visit id. */
+export function who (row: Pick<StayListRow, 'mdtrt_id' | 'adm_dept_name' | 'name_masked'>): string {
   return `${row.adm_dept_name ?? ''} ${row.name_masked ?? ''}（住院号 ${row.mdtrt_id}）`.trim()
 }
 

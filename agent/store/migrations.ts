@@ -298,5 +298,28 @@ CREATE TABLE list_delta_key (
   person_key BLOB PRIMARY KEY
 ) WITHOUT ROWID;
 `
+  },
+  {
+    version: 6,
+    description: 'staff sign-in failures and locks, per account and address and per address',
+    sql: `
+-- Failed staff sign-ins, counted per (account, address) pair and per address, so a lock survives a
+-- restart and IT can end one (fangpin user unlock). A row lives for its window (the quarter hour
+-- after its first failure) or its lock, whichever ends later, and is purged after that. The typed
+-- name is never stored: a password typed into the name field must leave no trace, so the pair is
+-- keyed by HMAC(subject key, name), which unlock can recompute from an account's name.
+CREATE TABLE signin_failure (
+  key          TEXT PRIMARY KEY,         -- 'pair:<address> <name hmac>' | 'address:<address>'
+  scope        TEXT NOT NULL CHECK (scope IN ('account', 'address')),
+  address      TEXT NOT NULL,            -- client address (an IPv6 client by its /64)
+  name_key     TEXT,                     -- HMAC of the account name (scope 'account')
+  failures     INTEGER NOT NULL,
+  window_until TEXT NOT NULL,            -- UTC ISO instant the count starts afresh
+  locked_until TEXT,                     -- UTC ISO instant the lock ends; NULL: not locked
+  expires_at   TEXT NOT NULL             -- the later of the two: the row is purged after it
+);
+CREATE INDEX signin_failure_expires ON signin_failure (expires_at);
+CREATE INDEX signin_failure_name ON signin_failure (name_key) WHERE name_key IS NOT NULL;
+`
   }
 ]

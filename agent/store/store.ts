@@ -13,6 +13,7 @@ import { ChargeRepository } from './charges.ts'
 import { ExemptionRepository } from './exemptions.ts'
 import { StaffRepository } from './staff.ts'
 import { StorageHealth } from './storage-health.ts'
+import { SignInLimitRepository } from './sign-in-limits.ts'
 
 export interface Store {
   dataDir: string
@@ -27,6 +28,8 @@ export interface Store {
   charges: ChargeRepository
   exemptions: ExemptionRepository
   staff: StaffRepository
+  /** failed staff sign-ins and the locks they lead to */
+  signInLimits: SignInLimitRepository
   /** group commit for the writes of the request path (audit rows, admissions) */
   writes: WriteQueue
   /** whether writes are failing for a storage reason (disk full), and the way back */
@@ -71,6 +74,7 @@ export function openStore (dataDir: string): Store {
       charges: new ChargeRepository(db),
       exemptions: new ExemptionRepository(db),
       staff: new StaffRepository(db),
+      signInLimits: new SignInLimitRepository(db, subjectKey),
       writes,
       health,
       close: () => {

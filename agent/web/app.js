@@ -18,6 +18,7 @@
     spending_breach: '费用超标',
     identity_started: '住院期间纳入名单',
     identity_ended: '身份已结束',
+    admission_corrected: '入院信息更正',
     sync_failed: '名单同步失败',
     list_stale: '名单过期'
   }
@@ -901,15 +902,44 @@
       const data = await api('GET', '/users')
       if (gen !== state.gen) return
       const tbody = $('user-rows')
-      clear(tbody)
-      for (const u of data?.users ?? []) {
-        tbody.append(h('tr', { dataset: { userName: u.name } },
-          h('td', { text: u.name }),
-          h('td', { text: ROLE_LABEL[u.role] ?? u.role }),
-          h('td', { class: 'nowrap', text: when(u.created_at) }),
-          h('td', { class: 'nowrap', text: u.last_login_at ? when(u.last_login_at) : '从未登录' }),
-          h('td', { text: u.disabled_at ? `已停用 ${when(u.disabled_at)}` : '正常' })))
-      }
+      keepFocus(tbody, () => {
+        clear(tbody)
+        for (const u of data?.users ?? []) {
+          // A lock is on the account from one address (too many wrong passwords there), for a quarter hour.
+          const locks = u.locks ?? []
+          const status = u.disabled_at
+            ? `已停用 ${when(u.disabled_at)}`
+            : locks.length > 0
+              ? `已锁定（${locks.map((l) => `${l.address} 至 ${when(l.until).slice(11)}`).join('；')}）`
+              : '正常'
+          tbody.append(h('tr', { dataset: { userName: u.name, locked: locks.length > 0 ? 'true' : undefined } },
+            h('td', { text: u.name }),
+            h('td', { text: ROLE_LABEL[u.role] ?? u.role }),
+            h('td', { class: 'nowrap', text: when(u.created_at) }),
+            h('td', { class: 'nowrap', text: u.last_login_at ? when(u.last_login_at) : '从未登录' }),
+            h('td', {}, status, locks.length > 0
+              ? [' ', h('button', {
+                  type: 'button',
+                  class: 'btn btn-small',
+                  'aria-label': `解锁 ${u.name}`,
+                  dataset: { action: 'unlock', focusKey: `unlock-${u.name}` },
+                  onclick: () => { void unlockUser(u) }
+                }, '解锁')]
+              : null)))
+        }
+      })
+    } catch (err) {
+      showError(err)
+    }
+  }
+
+  async function unlockUser (u) {
+    if (!window.confirm(`解锁账号“${u.name}”？请先确认登录失败的确是本人输错密码。`)) return
+    try {
+      const result = await api('POST', `/users/${encodeURIComponent(u.name)}/unlock`, {})
+      notice(`已解锁账号 ${result?.name ?? u.name}`)
+      await loadUsers()
+      $('user-new-name').focus()
     } catch (err) {
       showError(err)
     }
