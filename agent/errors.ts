@@ -31,6 +31,10 @@ export const FangpinStayClosed = createError('FANGPIN_STAY_CLOSED', '%s', 409)
 export const FangpinSigninFailed = createError('FANGPIN_SIGNIN_FAILED', '%s', 401)
 export const FangpinTooManyAttempts = createError('FANGPIN_TOO_MANY_ATTEMPTS', '%s', 429)
 export const FangpinListNotLoaded = createError('FANGPIN_LIST_NOT_LOADED', '%s', 503)
+// Requests the HTTP parser refuses before any route sees them (app.ts clientErrorHandler).
+export const FangpinBadRequest = createError('FANGPIN_BAD_REQUEST', '%s', 400)
+export const FangpinHeadersTooLarge = createError('FANGPIN_HEADERS_TOO_LARGE', '%s', 431)
+export const FangpinRequestTimeout = createError('FANGPIN_REQUEST_TIMEOUT', '%s', 408)
 
 export function withDetails<E extends Error> (err: E, details: ErrorDetail[]): E & { details: ErrorDetail[] } {
   return Object.assign(err, { details })
