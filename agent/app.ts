@@ -2,11 +2,15 @@
 // metrics, error handling), then the routes. Tests build it the same way and close it after.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import type { Config } from './config.ts'
 import type { LoadedProfile } from './profile/profile.ts'
 import type { Store } from './store/store.ts'
+import { FangpinBadRequest, FangpinHeadersTooLarge, FangpinRequestTimeout } from './errors.ts'
 import swaggerPlugin from './plugins/external/swagger.ts'
 import storePlugin from './plugins/app/store.ts'
 import profilePlugin from './plugins/app/profile.ts'
@@ -53,16 +57,74 @@ export const REDACT = [
   'req.body'
 ]
 
-// An ID number can arrive in a URL (a query string, a wrong path): log the path only, with any run
-// of 15 or more digits masked, never the query.
+// An ID number can arrive in a URL (a query string, a wrong path): log the path only, never the
+// query, with any run of 15 or more digits masked. The path is masked as the router reads it,
+// after percent-decoding (%34%35%30… is 450…), and cut short: a 16 KB path must not become a
+// 16 KB log line on every request.
+const MAX_LOGGED_PATH = 256
+
+function decodePath (path: string): string {
+  if (!path.includes('%')) return path
+  // Run by run, so one bad escape does not leave the rest encoded; a run that is not UTF-8 still
+  // has its ASCII escapes (the digits) decoded, and a lone % stays as written. Never throws.
+  return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run)
+    } catch {
+      return run.replace(/%([0-7][0-9A-Fa-f])/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    }
+  })
+}
+
 function safeUrl (url: string): string {
-  return url.split('?')[0].replace(/\d{6}(\d{5,})([\dXx]{4})/g, (_m, mid: string, tail: string) => `******${'*'.repeat(mid.length)}${tail}`)
+  const path = decodePath(url.split('?')[0]).replace(/[\uFF10-\uFF19]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0))
+  const masked = path.replace(/\d{6}(\d{5,})([\dXx]{4})/g, (_m, mid: string, tail: string) => `******${'*'.repeat(mid.length)}${tail}`)
+  return masked.length > MAX_LOGGED_PATH ? masked.slice(0, MAX_LOGGED_PATH) + '…' : masked
 }
 
 export const LOG_SERIALIZERS = {
   req (request: { method: string, url: string, id?: string, ip?: string }) {
     return { method: request.method, url: safeUrl(request.url), id: request.id, remoteAddress: request.ip }
   }
+}
+
+// Request ids in the log let IT follow one HIS call without logging who it was about. The HIS's
+// X-Request-Id is written on every line of its request, so only a short token of safe characters
+// is taken, and never one holding an ID number (15 or more digits in a row): an id like
+// "450206195001011007-张三丰" or 15 KB of text is replaced by one the agent makes.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/
+
+export function requestId (req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  if (typeof given === 'string' && REQUEST_ID.test(given) && !/\d{15}/.test(given)) return given
+  return randomUUID()
+}
+
+const REQUEST_TIMEOUT_MS = 30_000
+
+/**
+ * Node's HTTP parser refuses a request before Fastify sees it: a body framed both by Content-Length
+ * and Transfer-Encoding (request smuggling), a bad chunk, a malformed line, headers over 16 KB, a
+ * request that never finishes. The caller still gets the standard error body, and the connection is
+ * closed: after a framing error nothing else on it can be trusted. The parser's own message (and
+ * the raw bytes it carries, which may hold an ID number) is neither answered nor logged.
+ */
+export function clientErrorHandler (this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const error = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new FangpinHeadersTooLarge('the request headers are larger than this agent accepts (16 KB): send fewer or shorter headers')
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new FangpinRequestTimeout(`the request was not received in full within ${REQUEST_TIMEOUT_MS / 1000} s: send it again`)
+      : new FangpinBadRequest('the request is not valid HTTP/1.1 (a malformed request line or header, a bad chunk, or a body framed both by Content-Length and Transfer-Encoding): it was not processed; send one well-formed request per connection')
+  this.log.debug({ code: err.code }, 'refused a request the HTTP parser could not read')
+  // An answer already under way on this connection cannot be followed by another one.
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage
+  if (socket.writable && pending?.headersSent !== true) {
+    const status = error.statusCode
+    const body = JSON.stringify({ error: { code: error.code, message: error.message, details: [] } })
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
 }
 
 export interface BuildOptions {
@@ -78,10 +140,12 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? { level: opts.config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS },
     bodyLimit: opts.config.bodyLimit,
-    // Request ids in the log let IT follow one HIS call without logging who it was about.
-    requestIdHeader: 'x-request-id',
+    // X-Request-Id is read by requestId(), which checks it; Fastify would take any value as given.
+    requestIdHeader: false,
+    genReqId: requestId,
+    clientErrorHandler,
     return503OnClosing: true,
-    requestTimeout: 30_000,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     ajv: {
       customOptions: {
         // Strict places (additionalProperties: false) must refuse unknown fields, not drop them,

@@ -34,6 +34,10 @@ export const FangpinListNotLoaded = createError('FANGPIN_LIST_NOT_LOADED', '%s',
 // The database could not take a write (disk full, a failing disk): nothing of the request was
 // recorded; the HIS should retry later. Not the caller's fault, and not an unknown fault either.
 export const FangpinStorageUnavailable = createError('FANGPIN_STORAGE_UNAVAILABLE', '%s', 503)
+// Requests the HTTP parser refuses before any route sees them (app.ts clientErrorHandler).
+export const FangpinBadRequest = createError('FANGPIN_BAD_REQUEST', '%s', 400)
+export const FangpinHeadersTooLarge = createError('FANGPIN_HEADERS_TOO_LARGE', '%s', 431)
+export const FangpinRequestTimeout = createError('FANGPIN_REQUEST_TIMEOUT', '%s', 408)
 
 export function withDetails<E extends Error> (err: E, details: ErrorDetail[]): E & { details: ErrorDetail[] } {
   return Object.assign(err, { details })

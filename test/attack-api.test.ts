@@ -315,7 +315,7 @@ t.test('begntime edge cases: leap days, 24:00:00, month 13, date only, other sha
   t.match(after.json.cards.map((c: any) => c.summary).join('\n'), /已于2026-10-31终止/)
 })
 
-t.test('certificate types other than 01 are looked up as given and never validated as resident IDs', async (t) => {
+t.test('certificate types other than 01 are looked up by their code and never validated as resident IDs', async (t) => {
   const b = await build(t, {
     records: [...records, { op: 'upsert', certno: 'E12345678', psn_cert_type: '08', psn_name: 'JOHN SMITH', identities: [{ category: 'minimum_living', begntime: '2020-01-01 00:00:00', endtime: null, source: null }] }]
   })
@@ -327,7 +327,7 @@ t.test('certificate types other than 01 are looked up as given and never validat
   const other = await b.post('/v1/admissions', admission({ mdtrt_id: 'PASS-2', psn_cert_type: '02', certno: TEZHI }))
   t.equal(other.status, 201)
   t.equal(other.json.treat_first_pay_later, false)
-  for (const over of [{ psn_cert_type: '' }, { psn_cert_type: '0 1' }, { psn_cert_type: 'x'.repeat(11) }, { psn_cert_type: '02', certno: '   ' }]) {
+  for (const over of [{ psn_cert_type: '' }, { psn_cert_type: '1 2 3' }, { psn_cert_type: 'x'.repeat(11) }, { psn_cert_type: 'x'.repeat(21) }, { psn_cert_type: '02', certno: '   ' }]) {
     const res = await b.post('/v1/admissions', admission({ mdtrt_id: 'PASS-X', ...over }))
     isCallerError(t, res, 400)
   }
@@ -336,10 +336,14 @@ t.test('certificate types other than 01 are looked up as given and never validat
   t.equal(padded.status, 201)
   t.equal(padded.json.treat_first_pay_later, true)
   t.equal(b.store.admissions.get('PASS-3')?.psn_cert_type, '01')
-  // Letters are allowed, as in the registry format; such a number is only trimmed and upper-cased.
-  const lettered = await b.post('/v1/admissions', admission({ mdtrt_id: 'PASS-4', psn_cert_type: 'A1', certno: 'h1234567' }))
-  t.equal(lettered.status, 201)
-  t.equal(lettered.json.treat_first_pay_later, false)
+  // A number of another type is only trimmed and upper-cased.
+  const passport = await b.post('/v1/admissions', admission({ mdtrt_id: 'PASS-4', psn_cert_type: '16', certno: 'h1234567' }))
+  t.equal(passport.status, 201)
+  t.equal(passport.json.treat_first_pay_later, false)
+  // A code outside the national list would find nobody: refused, naming psn_cert_type.
+  const lettered = await b.post('/v1/admissions', admission({ mdtrt_id: 'PASS-5', psn_cert_type: 'A1', certno: 'h1234567' }))
+  isCallerError(t, lettered, 400)
+  t.equal(lettered.json.error.details[0].field, 'psn_cert_type')
   // Same visit id, same number, another certificate type: another person, so a conflict.
   const conflict = await b.post('/v1/admissions', admission({ mdtrt_id: 'PASS-2', psn_cert_type: '01', certno: TEZHI }))
   isCallerError(t, conflict, 409)

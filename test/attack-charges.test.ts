@@ -345,7 +345,8 @@ t.test('mdtrt_id and feedetl_sn in the path: too long, unknown, control characte
   for (const path of ['charges', 'precheck']) {
     isCallerError(t, await b.post(`/v1/admissions/${'Z'.repeat(65)}/${path}`, body), 400, 'FANGPIN_VALIDATION')
     isCallerError(t, await b.post(`/v1/admissions/NOPE/${path}`, body), 404, 'FANGPIN_NOT_FOUND')
-    isCallerError(t, await b.post(`/v1/admissions/${encodeURIComponent('ZY-ATK\u0000')}/${path}`, body), 404, 'FANGPIN_NOT_FOUND')
+    // No admission can have a control character in its visit id: the caller's error, naming mdtrt_id.
+    isCallerError(t, await b.post(`/v1/admissions/${encodeURIComponent('ZY-ATK\u0000')}/${path}`, body), 400, 'FANGPIN_VALIDATION')
     isCallerError(t, await b.post(`/v1/admissions/%E0%A4%A/${path}`, body), 400, 'FANGPIN_BAD_REQUEST')
     // A path longer than the HTTP server's header limit is refused before routing.
     const huge = await b.post(`/v1/admissions/${'Z'.repeat(100_000)}/${path}`, body)

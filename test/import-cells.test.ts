@@ -75,7 +75,9 @@ t.test('certificate types, names and category cells are normalised the way count
   t.equal(normaliseCertType('居民身份证'), '01')
   t.equal(normaliseCertType('1'), '01', 'Excel dropped the leading zero')
   t.equal(normaliseCertType(''), '01')
-  t.equal(normaliseCertType('护照'), '护照')
+  t.equal(normaliseCertType('001'), '01', 'extra leading zeros')
+  t.equal(normaliseCertType('外国人护照'), '08', 'the official name of another type')
+  t.equal(normaliseCertType('护照'), '护照', 'not a code (08 or 16?): left for the reader to report')
   t.equal(normaliseName('张　三 '), '张三')
   t.equal(normaliseName(' John  Smith '), 'John Smith')
   t.equal(normaliseName('  '), null)
@@ -96,12 +98,12 @@ t.test('a workbook with rich text, formulas, a two-level merged header and a pas
   for (const c of ['A', 'B', 'C', 'D']) ws.mergeCells(`${c}1:${c}2`)
   ws.mergeCells('E1:G1')
   ws.addRow([1, { richText: [{ text: '张' }, { font: { bold: true }, text: '三' }] }, '居民身份证', A, { formula: '"特困"&"人员"', result: '特困人员' }, { formula: 'DATE(2026,3,1)', result: 46082 }, '至今'])
-  ws.addRow([2, 'JOHN SMITH', '护照', ' e1234567 ', '低保', '2026-03-01', null])
+  ws.addRow([2, 'JOHN SMITH', '外国人护照', ' e1234567 ', '低保', '2026-03-01', null])
   await wb.xlsx.writeFile(file)
   const res = await readListFile(file, { profile })
   t.same(res.problems, [])
   t.strictSame(res.records, [
     { op: 'upsert', certno: A, psn_cert_type: '01', psn_name: '张三', identities: [{ category: 'extreme_poverty', begntime: '2026-03-01 00:00:00', endtime: null, source: null }] },
-    { op: 'upsert', certno: 'E1234567', psn_cert_type: '护照', psn_name: 'JOHN SMITH', identities: [{ category: 'minimum_living', begntime: '2026-03-01 00:00:00', endtime: null, source: null }] }
+    { op: 'upsert', certno: 'E1234567', psn_cert_type: '08', psn_name: 'JOHN SMITH', identities: [{ category: 'minimum_living', begntime: '2026-03-01 00:00:00', endtime: null, source: null }] }
   ])
 })

@@ -27,14 +27,15 @@ export default async function alertRoutes (fastify: FastifyInstance): Promise<vo
     schema: {
       tags: ['alerts'],
       summary: 'Acknowledge an alert',
-      description: 'Records who acknowledged it and when (acknowledged_by defaults to the token name). Acknowledging again keeps the first acknowledgement.',
+      description: 'Records who acknowledged it and when. acknowledged_by is the token name: a name sent in the body is kept only as a note in the audit row (the token is what authenticated the call). Acknowledging again keeps the first acknowledgement.',
       security: [{ bearer: [] }],
       params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } },
       body: { type: 'object', properties: { acknowledged_by: { type: 'string', minLength: 1, maxLength: 100 } } },
       response: { 200: { $ref: 'alert#' }, ...errorResponses }
     }
   }, async (request) => {
-    const by = request.body?.acknowledged_by?.trim() || request.caller!.name
-    return acknowledgeAlert(fastify.store, Number(request.params.id), by, request.caller!.name)
+    // Any caller can type any name; only the token's name is what the agent knows.
+    const named = request.body?.acknowledged_by?.trim()
+    return acknowledgeAlert(fastify.store, Number(request.params.id), request.caller!.name, request.caller!.name, named === '' ? undefined : named)
   })
 }

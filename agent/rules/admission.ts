@@ -4,10 +4,9 @@
 import type { FastifyInstance } from 'fastify'
 import { keyedMac } from '../identity/subject-key.ts'
 import { maskName } from '../identity/name.ts'
-import { FangpinConflict, FangpinListNotLoaded, FangpinValidation, withDetails } from '../errors.ts'
-import { normaliseCertType } from '../identity/cert-type.ts'
+import { FangpinConflict, FangpinListNotLoaded } from '../errors.ts'
 import { decide, type Decision } from './eligibility.ts'
-import { normaliseSubject, hisTime } from './subject.ts'
+import { normaliseSubject, hisTime, certTypeOf, checkVisitId } from './subject.ts'
 import type { Caller } from '../plugins/app/auth.ts'
 import { isSingleDisease, refreshAlerts, trimId } from './stay.ts'
 import { noteCorrection, auditedChanges } from './admission-correction.ts'
@@ -49,12 +48,10 @@ function canonical (value: unknown): string {
 const inFlight = new WeakMap<FastifyInstance, Map<string, Promise<unknown>>>()
 
 export async function recordAdmission (app: FastifyInstance, request: AdmissionRequest, caller: Caller): Promise<AdmissionOutcome> {
-  // HIS columns are often fixed-width: ' ZY001 ' and 'ZY001' are the same visit. A one-digit
-  // certificate type lost its leading zero in some export on the way.
-  const body = { ...request, mdtrt_id: trimId(request.mdtrt_id), psn_cert_type: normaliseCertType(request.psn_cert_type) }
-  if (body.mdtrt_id === '') {
-    throw withDetails(new FangpinValidation('mdtrt_id is blank'), [{ field: 'mdtrt_id', reason: 'minLength', message: 'must not be blank' }])
-  }
+  // HIS columns are often fixed-width: ' ZY001 ' and 'ZY001' are the same visit. A certificate
+  // type that lost its leading zero in some export on the way is still its code.
+  const body = { ...request, mdtrt_id: trimId(request.mdtrt_id), psn_cert_type: certTypeOf(request.psn_cert_type) }
+  checkVisitId(body.mdtrt_id)
   let running = inFlight.get(app)
   if (running === undefined) {
     running = new Map()
@@ -203,7 +200,7 @@ export interface EligibilityRequest {
 }
 
 export async function checkEligibility (app: FastifyInstance, request: EligibilityRequest, caller: Caller): Promise<Decision> {
-  const body = { ...request, psn_cert_type: normaliseCertType(request.psn_cert_type) }
+  const body = { ...request, psn_cert_type: certTypeOf(request.psn_cert_type) }
   const { store, profile, config } = app
   const certno = normaliseSubject(body.certno, body.psn_cert_type)
   const at = hisTime(body.at, 'at', config.tz)

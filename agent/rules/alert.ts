@@ -47,13 +47,16 @@ export function listAlerts (store: Store, state: 'open' | 'all' | undefined, lim
   return { count: rows.length, alerts: rows.map(alertView) }
 }
 
-/** Acknowledges an alert for `by`; the first acknowledgement stands and is the one audited. */
-export function acknowledgeAlert (store: Store, id: number, by: string, client: string): AlertView {
+/**
+ * Acknowledges an alert for `by`; the first acknowledgement stands and is the one audited. `named`
+ * is a name the caller gave besides its credential, kept in the audit row as a note only.
+ */
+export function acknowledgeAlert (store: Store, id: number, by: string, client: string, named?: string): AlertView {
   const row = store.db.transaction(() => {
     const alert = store.alerts.get(id)
     if (alert === undefined) throw new FangpinNotFound(`no alert ${id}`)
     if (store.alerts.acknowledge(id, by)) {
-      store.audit.write({ client, action: 'alert.ack', mdtrt_id: alert.mdtrt_id, decision: alert.kind, detail: { alert: id, by } })
+      store.audit.write({ client, action: 'alert.ack', mdtrt_id: alert.mdtrt_id, decision: alert.kind, detail: { alert: id, by, ...(named !== undefined ? { named } : {}) } })
     }
     return store.alerts.get(id)!
   }).immediate()

@@ -62,7 +62,7 @@ export class ListFileError extends Error {
   override name = 'ListFileError'
 }
 
-export { RESIDENT_ID, toHalfWidth, normaliseCertType } from '../../agent/identity/cert-type.ts'
+export { RESIDENT_ID, toHalfWidth, normaliseCertType, parseCertType, unknownCertTypeReason } from '../../agent/identity/cert-type.ts'
 import { RESIDENT_ID, toHalfWidth } from '../../agent/identity/cert-type.ts'
 
 const CERTNO_REASONS: Record<CertnoProblem, (raw: string) => string> = {

@@ -14,7 +14,7 @@ import { parseLocalTime } from '../../agent/rules/local-time.ts'
 import type { LoadedProfile } from '../../agent/profile/profile.ts'
 import {
   addIdentities, checkCertno, ListFileError, normaliseName, recordKey, resolveCategories,
-  RESIDENT_ID, unknownCategoryReason
+  RESIDENT_ID, unknownCategoryReason, parseCertType, unknownCertTypeReason
 } from './list-record.ts'
 import type { IdentityRecord, ListRecord, ReadOptions, ReadResult, RowProblem } from './list-record.ts'
 
@@ -110,9 +110,12 @@ export function checkRegistryRecord (data: unknown, line: number, opts: { profil
   if (errors.length > 0) return { problems: schemaProblems(line, data, errors) }
   const raw = data as RawRecord
   const problems: RowProblem[] = []
-  const certType = raw.psn_cert_type ?? RESIDENT_ID
-  const checked = checkCertno(certType, raw.certno)
-  if (!checked.ok) problems.push({ row: line, column: 'certno', value: raw.certno, reason: checked.reason })
+  // A missing leading zero is restored (1 → 01); a type outside the platform's list would key the
+  // person where no lookup can find them, so it is a problem, not a record.
+  const type = parseCertType(raw.psn_cert_type ?? RESIDENT_ID)
+  const checked = type.ok ? checkCertno(type.code, raw.certno) : undefined
+  if (!type.ok) problems.push({ row: line, column: 'psn_cert_type', value: raw.psn_cert_type, reason: unknownCertTypeReason(type) })
+  else if (checked !== undefined && !checked.ok) problems.push({ row: line, column: 'certno', value: raw.certno, reason: checked.reason })
 
   const identities: IdentityRecord[] = []
   const tz = opts.tz ?? 'Asia/Shanghai'
@@ -132,12 +135,12 @@ export function checkRegistryRecord (data: unknown, line: number, opts: { profil
     const source = id.source === undefined || id.source === null || id.source.trim() === '' ? null : id.source.trim()
     for (const c of found) identities.push({ category: c.id, begntime: begin, endtime: end, source })
   })
-  if (problems.length > 0 || !checked.ok) return { problems }
+  if (problems.length > 0 || !type.ok || checked === undefined || !checked.ok) return { problems }
 
   const record: ListRecord = {
     op: raw.op,
     certno: checked.certno,
-    psn_cert_type: certType,
+    psn_cert_type: type.code,
     psn_name: raw.psn_name === undefined || raw.psn_name === null ? null : normaliseName(raw.psn_name),
     identities: []
   }

@@ -10,8 +10,8 @@ import { parseLocalTime } from '../../agent/rules/local-time.ts'
 import { FIELD_LABELS, findHeader, missingColumnReason, REQUIRED_FIELDS } from './columns.ts'
 import type { ColumnMap, HeaderCandidate, ListField } from './columns.ts'
 import {
-  addIdentities, checkCertno, ListFileError, normaliseCertType, normaliseName, recordKey,
-  resolveCategories, toHalfWidth, unknownCategoryReason
+  addIdentities, checkCertno, ListFileError, normaliseName, parseCertType, recordKey,
+  resolveCategories, toHalfWidth, unknownCategoryReason, unknownCertTypeReason
 } from './list-record.ts'
 import type { IdentityRecord, ListRecord, ReadOptions, ReadResult, RowProblem } from './list-record.ts'
 
@@ -277,12 +277,15 @@ class RowProcessor {
     const problems: RowProblem[] = []
     const row = r.row
 
-    const certType = normaliseCertType(cellText(typeCell))
+    // A type outside the platform's list would key the person where no lookup can find them.
+    const type = parseCertType(cellText(typeCell))
+    if (!type.ok) this.addProblem(problems, row, 'psn_cert_type', unknownCertTypeReason(type), typeCell)
+    const certType = type.ok ? type.code : ''
     let certno: string | undefined
     const ct = certnoText(certCell)
     if ('lost' in ct) {
       this.addProblem(problems, row, 'certno', LOST_PRECISION, certCell)
-    } else {
+    } else if (type.ok) {
       const checked = checkCertno(certType, ct.text, this.today)
       if (checked.ok) certno = checked.certno
       else this.addProblem(problems, row, 'certno', checked.reason, ct.text)

@@ -35,6 +35,12 @@ export function readCookie (header: string | undefined, name: string): string | 
   return null
 }
 
+/** Whether the request was routed to the staff API, however its path was spelt. */
+function isStaffApiRoute (request: FastifyRequest): boolean {
+  const route = request.routeOptions.url
+  return route !== undefined && route.startsWith('/staff/api/')
+}
+
 async function staffAuthPlugin (fastify: FastifyInstance): Promise<void> {
   fastify.decorateRequest('staff', null)
   fastify.decorateRequest('staffSession', null)
@@ -75,8 +81,10 @@ async function staffAuthPlugin (fastify: FastifyInstance): Promise<void> {
 
   // SameSite=Strict keeps the cookie from other sites, but not from another web app on the same
   // host (another port is the same site): a state-changing call must come from the page's origin.
+  // Decided by the route the router matched, never by the raw URL: the router decodes the path, so
+  // /%73taff/api/… reaches a staff route while its raw text does not start with /staff/api/.
   fastify.addHook('onRequest', async (request) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || !request.url.startsWith('/staff/api/')) return
+    if (request.method === 'GET' || request.method === 'HEAD' || !isStaffApiRoute(request)) return
     const origin = request.headers.origin
     if (origin === undefined) return
     let host: string | null = null
