@@ -52,6 +52,9 @@ configuration (environment):
   FANGPIN_REGISTRY_URL     county registry base URL (manifest.json); unset: no sync
   FANGPIN_REGISTRY_PUBKEY  the registry's Ed25519 public key: registry.pub path or base64
   FANGPIN_SYNC_CRON        when to sync, hospital time (default "30 2 * * *")
+  FANGPIN_SYNC_TIMEOUT_MINUTES    a sync not finished after this is stopped (default 30)
+  FANGPIN_SYNC_MIN_BYTES_PER_SEC  a registry transfer slower than this over 30 s is cut
+                                  (default 1024; 0: no minimum)
 `
 
 class UsageError extends Error {}
@@ -94,6 +97,9 @@ function progressBar (label: string, threshold: number): { update: (done: number
   }
 }
 
+/** How long `serve` waits on SIGTERM/SIGINT for a clean close before it exits anyway. */
+const STOP_GRACE_MS = 10_000
+
 async function cmdServe (config: Config): Promise<void> {
   profileFrom(config)
   const running = await startServer(config)
@@ -118,7 +124,20 @@ async function cmdServe (config: Config): Promise<void> {
   }
   const stop = async (signal: string): Promise<void> => {
     running.app.log.info(`${signal}: closing`)
-    await running.app.close()
+    // Closing stops a running sync and waits for requests in flight; whatever still holds it after
+    // this long (a client that never finishes) must not keep a service manager waiting for ever.
+    const forced = setTimeout(() => {
+      running.app.log.error(`${signal}: not closed after ${STOP_GRACE_MS / 1000} s; exiting anyway`)
+      process.stderr.write(`fangpin: not closed ${STOP_GRACE_MS / 1000} s after ${signal}; exiting anyway\n`)
+      process.exit(1)
+    }, STOP_GRACE_MS)
+    try {
+      await running.app.close()
+    } catch (err) {
+      running.app.log.error({ err }, `${signal}: closing failed`)
+      process.exit(1)
+    }
+    clearTimeout(forced)
     process.exit(0)
   }
   process.once('SIGINT', () => { void stop('SIGINT') })
@@ -308,6 +327,11 @@ async function cmdSync (config: Config): Promise<number> {
   const { runSync } = await import('../sync/registry/sync.ts')
   const store = openStore(config.dataDir)
   const bar = progressBar('sync', 0)
+  // Ctrl-C or a SIGTERM stops the download and records the run as interrupted; a second one kills.
+  const stop = new AbortController()
+  const onSignal = (signal: string): void => { stop.abort(new Error(`${signal} received`)) }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
     const result = await runSync({
       store,
@@ -315,6 +339,9 @@ async function cmdSync (config: Config): Promise<number> {
       url: config.registryUrl,
       publicKey: config.registryPublicKey,
       tz: config.tz,
+      timeoutMs: config.syncTimeoutMinutes * 60_000,
+      client: { minBytesPerSec: config.syncMinBytesPerSec },
+      signal: stop.signal,
       onProgress: (phase, done, total) => { if (phase === 'download') bar.update(done, total) }
     }, 'cli')
     bar.done()
@@ -326,6 +353,8 @@ async function cmdSync (config: Config): Promise<number> {
     process.stdout.write(line + '\n')
     return 0
   } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
     bar.done()
     store.close()
   }

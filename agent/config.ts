@@ -22,6 +22,10 @@ export interface Config {
   registryPublicKey: KeyObject | null
   /** node-cron expression, in the hospital's local time (FANGPIN_TZ) */
   syncCron: string
+  /** a sync still going after this many minutes is stopped (a registry that never finishes a download) */
+  syncTimeoutMinutes: number
+  /** a registry transfer slower than this over 30 s is cut; 0: no minimum */
+  syncMinBytesPerSec: number
   /** set by serve, not by the environment: the registry is the bundled demo registry */
   registryDemo: boolean
 }
@@ -94,6 +98,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   if (!cron.validate(syncCron)) {
     problems.push(`FANGPIN_SYNC_CRON="${syncCron}" is not a cron expression: e.g. "30 2 * * *" (02:30 every night, hospital time)`)
   }
+  // A registry that keeps a download alive with a byte now and then must not hold the sync (and the
+  // next one) for ever: a deadline for the whole run, and a minimum rate for every transfer.
+  const syncTimeoutMinutes = integer(env, 'FANGPIN_SYNC_TIMEOUT_MINUTES', 30, 1, 24 * 60, problems, 'set after how many minutes a registry sync that has not finished is stopped')
+  const syncMinBytesPerSec = integer(env, 'FANGPIN_SYNC_MIN_BYTES_PER_SEC', 1024, 0, 1024 * 1024 * 1024, problems, 'set the slowest registry transfer, in bytes per second over 30 s, before it is cut (0: no minimum)')
   if (problems.length > 0) throw new ConfigError(problems)
-  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, registryDemo: false }
+  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, syncTimeoutMinutes, syncMinBytesPerSec, registryDemo: false }
 }

@@ -9,7 +9,7 @@ import { dataDirWarnings } from './store/db.ts'
 import { buildApp } from './app.ts'
 import { grantDemoAccess, demoAccess, endDemoAccess } from './demo/demo-access.ts'
 import { startDemoRegistry } from './demo/demo-registry.ts'
-import { runSync } from '../sync/registry/sync.ts'
+import { runSync, markInterruptedRuns } from '../sync/registry/sync.ts'
 
 export interface DemoNotice {
   loaded: boolean
@@ -66,10 +66,13 @@ export async function startServer (config: Config): Promise<Running> {
   const store = openStore(config.dataDir)
   let app: FastifyInstance | undefined
   try {
+    // A sync cut off by a crash says so from the start, not only when the next sync runs.
+    const interrupted = markInterruptedRuns(store)
     const demoSetup = await ensureDemo(store, profile, config)
     const demo = demoSetup.notice
     app = await buildApp({ config: demoSetup.config, profile, store })
     app.addHook('onClose', demoSetup.close)
+    if (interrupted > 0) app.log.warn(`${interrupted} registry sync${interrupted === 1 ? ' was' : 's were'} cut off by a stop of the process; marked interrupted`)
     if (demo.loaded) {
       const banner = '*** DEMO DATA: the bundled synthetic demo list is loaded (演示数据，不得用于真实患者). Import the county list (fangpin import <file>) before real use. ***'
       app.log.warn(banner)

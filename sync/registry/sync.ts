@@ -28,6 +28,13 @@ export interface SyncOptions {
   /** the bundled demo registry: the list is flagged as demo data everywhere it shows */
   demo?: boolean
   client?: ClientOptions
+  /**
+   * the whole run must finish within this many ms (FANGPIN_SYNC_TIMEOUT_MINUTES): a registry that
+   * keeps a download alive for ever must not keep the next sync from running. 0 or absent: none
+   */
+  timeoutMs?: number
+  /** stops the run: the agent shutting down, Ctrl-C on `fangpin sync`; its reason says why */
+  signal?: AbortSignal
   now?: () => Date
   onProgress?: (phase: 'manifest' | 'download' | 'apply', done: number, total?: number) => void
 }
@@ -94,9 +101,21 @@ export function chooseFile (m: Manifest, loadedSeq: number | null): FileEntry {
 
 let runningHere = false
 
+/** The run went on past SyncOptions.timeoutMs. */
+export class SyncTimedOut extends Error {
+  override name = 'SyncTimedOut'
+}
+
+function duration (ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`
+  return `${ms / 1000} s`
+}
+
 /**
  * Runs one sync. Runs never overlap: within this process a second call is refused at once, and
- * across processes (a `fangpin sync` beside the server) a live 'running' row refuses it.
+ * across processes (a `fangpin sync` beside the server) a live 'running' row refuses it. A run ends
+ * by its deadline or the caller's signal at the latest, recorded as failed either way: only the
+ * apply, once begun, is let finish (it is one transaction, and short next to a download).
  */
 export async function runSync (opts: SyncOptions, trigger: SyncTrigger): Promise<SyncResult> {
   const { store } = opts
@@ -105,27 +124,73 @@ export async function runSync (opts: SyncOptions, trigger: SyncTrigger): Promise
   const before = store.list.state()
   const runId = claimRun(store, trigger, before.seq)
   runningHere = true
+  const stop = new AbortController()
+  const onCallerAbort = (): void => { stop.abort(opts.signal?.reason) }
+  if (opts.signal?.aborted === true) onCallerAbort()
+  else opts.signal?.addEventListener('abort', onCallerAbort, { once: true })
+  const timeoutMs = opts.timeoutMs ?? 0
+  const deadline = timeoutMs > 0
+    ? setTimeout(() => stop.abort(new SyncTimedOut(`the sync did not finish within ${duration(timeoutMs)} (FANGPIN_SYNC_TIMEOUT_MINUTES); the old list still serves`)), timeoutMs)
+    : undefined
   let result: SyncResult
   try {
-    result = await syncOnce(opts, now)
+    result = await syncOnce({ ...opts, signal: stop.signal }, now)
     store.alerts.resolve('sync_failed')
     // A sync that worked confirmed the list is current.
     store.alerts.resolve('list_stale')
   } catch (err) {
-    const message = (err as Error).message
-    result = { result: 'failed', seq_before: before.seq, seq_after: before.seq, message }
-    store.alerts.raise({
-      kind: 'sync_failed',
-      level: 'critical',
-      message: `困难群众名单同步失败，仍使用名单版本${before.version ?? '无'}：${message}`.slice(0, 500),
-      detail: { trigger, url: opts.url }
-    })
+    if (opts.signal?.aborted === true && err === opts.signal.reason) {
+      // Stopped from here (a shutdown): nothing is wrong with the registry, and no alert is raised.
+      const reason = opts.signal?.reason as { message?: unknown } | undefined
+      const message = `interrupted (${typeof reason?.message === 'string' && reason.message !== '' ? reason.message : 'stopped'})`
+      result = { result: 'failed', seq_before: before.seq, seq_after: before.seq, message }
+    } else {
+      const message = (err as Error).message
+      result = { result: 'failed', seq_before: before.seq, seq_after: before.seq, message }
+      store.alerts.raise({
+        kind: 'sync_failed',
+        level: 'critical',
+        message: `困难群众名单同步失败，仍使用名单版本${before.version ?? '无'}：${message}`.slice(0, 500),
+        detail: { trigger, url: opts.url }
+      })
+    }
   } finally {
+    clearTimeout(deadline)
+    opts.signal?.removeEventListener('abort', onCallerAbort)
     runningHere = false
   }
   store.db.prepare(`UPDATE sync_run SET finished_at = ?, result = ?, kind = ?, seq_after = ?, records = ?, message = ? WHERE id = ?`)
     .run(new Date().toISOString(), result.result, result.kind ?? null, result.seq_after, result.records ?? null, result.message, runId)
   return result
+}
+
+export const INTERRUPTED = 'interrupted (the process stopped)'
+
+/** Whether a 'running' row's run is really going on: in this process, or in another one alive. */
+export function syncRunLive (pid: number | null): boolean {
+  if (pid === null) return false
+  return pid === process.pid ? runningHere : processAlive(pid)
+}
+
+function markInterrupted (store: Store, id: number): void {
+  store.db.prepare("UPDATE sync_run SET result = 'failed', finished_at = ?, message = ? WHERE id = ? AND result = 'running'").run(new Date().toISOString(), INTERRUPTED, id)
+}
+
+/**
+ * A 'running' row whose process is gone was cut off by a crash (kill -9, a power cut): at start it
+ * is marked so, or the sync status would say "running" until the next sync.
+ */
+export function markInterruptedRuns (store: Store): number {
+  return store.db.transaction(() => {
+    const running = store.db.prepare("SELECT id, pid FROM sync_run WHERE result = 'running'").all() as Array<{ id: number, pid: number | null }>
+    let marked = 0
+    for (const r of running) {
+      if (syncRunLive(r.pid)) continue
+      markInterrupted(store, r.id)
+      marked++
+    }
+    return marked
+  }).immediate()
 }
 
 function claimRun (store: Store, trigger: SyncTrigger, seq: number | null): number {
@@ -134,7 +199,7 @@ function claimRun (store: Store, trigger: SyncTrigger, seq: number | null): numb
     for (const r of running) {
       if (r.pid !== null && r.pid !== process.pid && processAlive(r.pid)) throw new SyncBusy(`a sync is already running (process ${r.pid})`)
       // A 'running' row whose process is gone was cut off by a crash.
-      store.db.prepare("UPDATE sync_run SET result = 'failed', finished_at = ?, message = 'interrupted (the process stopped)' WHERE id = ?").run(new Date().toISOString(), r.id)
+      markInterrupted(store, r.id)
     }
     return Number(store.db.prepare("INSERT INTO sync_run (trigger, started_at, result, seq_before, pid) VALUES (?, ?, 'running', ?, ?)")
       .run(trigger, new Date().toISOString(), seq, process.pid).lastInsertRowid)
@@ -142,15 +207,16 @@ function claimRun (store: Store, trigger: SyncTrigger, seq: number | null): numb
 }
 
 
-async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult> {
-  const { store, profile } = opts
+async function syncOnce (opts: SyncOptions & { signal: AbortSignal }, now: () => Date): Promise<SyncResult> {
+  const { store, profile, signal } = opts
+  const client: ClientOptions = { ...opts.client, signal }
   const state = store.list.state()
   // A registry list never mixes with a manually imported one: after an import, take the full snapshot.
   // Nor with the bundled demo registry's: its sequence and region mean nothing to the county's.
   const sameRegistry = state.source === 'registry' && state.demo === (opts.demo === true)
   const loadedSeq = sameRegistry ? state.seq : null
   opts.onProgress?.('manifest', 0)
-  const text = await fetchText(fileUrl(opts.url, MANIFEST_FILE), opts.client)
+  const text = await fetchText(fileUrl(opts.url, MANIFEST_FILE), client)
   let manifest: Manifest
   try {
     manifest = JSON.parse(text) as Manifest
@@ -167,7 +233,7 @@ async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult
   const dir = join(store.dataDir, 'registry')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const part = join(dir, `${entry.file}.part`)
-  await download(fileUrl(opts.url, entry.file), part, entry, opts.client, (b, t) => opts.onProgress?.('download', b, t))
+  await download(fileUrl(opts.url, entry.file), part, entry, client, (b, t) => opts.onProgress?.('download', b, t))
 
   const read = await readNdjson(part, { profile, tz: opts.tz })
   if (read.problems.length > 0) {
@@ -176,6 +242,8 @@ async function syncOnce (opts: SyncOptions, now: () => Date): Promise<SyncResult
   if (read.rows !== entry.record_count) {
     throw new SyncRefused(`${entry.file} has ${read.rows} records, the manifest says ${entry.record_count}`)
   }
+  // The last point at which a deadline or a shutdown stops the run: the apply is let finish.
+  signal.throwIfAborted()
   opts.onProgress?.('apply', 0, read.records.length)
   const meta = { source: 'registry' as const, label: entry.file, version: `${opts.demo === true ? 'demo' : 'registry'}-${manifest.seq}`, region: manifest.region, seq: manifest.seq, data_as_of: verifiedAt, demo: opts.demo === true }
   const load = {
