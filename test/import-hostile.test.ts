@@ -1,14 +1,15 @@
-// Hostile and damaged list files: zip bombs in the shape of a small .xlsx, and cells and rows
-// no spreadsheet program writes. Each bomb is read in a child process with a capped heap
-// (test/read-list-probe.ts), which reports the outcome and how far its memory rose: a reader
-// that builds the bomb in memory dies there, and the test fails, instead of taking the machine
-// with it.
+// Hostile and damaged list files: zip bombs in the shape of a small .xlsx, cells and rows no
+// spreadsheet program writes, and CSV files whose encoding is mixed. Each bomb is read in a
+// child process with a capped heap (test/read-list-probe.ts), which reports the outcome and how
+// far its memory rose: a reader that builds the bomb in memory dies there, and the test fails,
+// instead of taking the machine with it.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import zlib from 'node:zlib'
 import ExcelJS from 'exceljs'
+import iconv from 'iconv-lite'
 import { loadProfile } from '../agent/profile/profile.ts'
 import { readListFile, ListFileError } from '../sync/import/read-list.ts'
 import { ROOT, syntheticCertno, tempDir } from './helper.ts'
@@ -333,4 +334,60 @@ t.test('a zip that is not a workbook is refused as such', async (t) => {
   const file = join(dir, 'list.xlsx')
   writeFileSync(file, zipFile([part('list.csv', '姓名,身份证号\n')]))
   await refusedInProcess(t, file, [/不是Excel工作簿/, /另存为/])
+})
+
+// ---------------------------------------------------------------------------------------------
+// CSV encodings
+
+const CSV_LINES = ['姓名,身份证号,人员类别,认定时间,家庭住址']
+for (let i = 0; i < 2000; i++) CSV_LINES.push(`${nameOf(i)},${syntheticCertno(i)},${['特困人员', '低保、脱贫人口', '边缘易致贫户'][i % 3]},2026-03-01,柳江区拉堡镇${nameOf(i + 7)}村${i % 30}屯`)
+const CSV_TEXT = CSV_LINES.join('\r\n') + '\r\n'
+
+t.test('a UTF-8 CSV with one stray Latin-1 byte is refused as mixed, naming the line and the byte', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'mixed.csv')
+  const lines = CSV_LINES.slice(0, 20).map((l) => Buffer.from(l + '\n'))
+  // Line 12 was pasted from a Western system: é in Latin-1 (0xE9), not UTF-8.
+  lines[11] = Buffer.concat([Buffer.from('Ren'), Buffer.from([0xe9]), Buffer.from(`e,${syntheticCertno(11)},特困人员,2026-03-01,\n`)])
+  const bytes = Buffer.concat(lines)
+  writeFileSync(file, bytes)
+  // 0xE9 also leads many Chinese characters in UTF-8: count from the start of line 12.
+  const offset = Buffer.concat(lines.slice(0, 11)).length + 4
+  const err = await readListFile(file, { profile }).catch((e: unknown) => e)
+  t.ok(err instanceof ListFileError, 'refused', { err })
+  t.match((err as Error).message, `文件编码混杂：第12行含有不是UTF-8的字节（第${offset.toLocaleString('en-US')}字节处），请用记事本或Excel另存为UTF-8（或统一为GBK）后重试`)
+  t.match((err as Error).message, /mixed encoding: line 12/)
+})
+
+t.test('a UTF-8 CSV with a BOM and a stray byte is mixed however few Chinese characters it has', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'bom-mixed.csv')
+  writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`姓名,身份证号,人员类别,认定时间\nJos`), Buffer.from([0xe9]), Buffer.from(`,${PERSON},特困人员,2026-03-01\n`)]))
+  await refusedInProcess(t, file, [/文件编码混杂：第2行/])
+})
+
+t.test('a GBK CSV of real Chinese text is read as GBK, though some of its bytes happen to be valid UTF-8', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'gbk.csv')
+  const bytes = iconv.encode(CSV_TEXT, 'gbk')
+  // The case the rule must survive: runs that decode as three-byte UTF-8 inside GBK text.
+  const accidental = bytes.toString('latin1').match(/[\xe1-\xec\xee\xef][\x80-\xbf]{2}/g)?.length ?? 0
+  t.ok(accidental > 20, `${accidental} accidental UTF-8 sequences`)
+  writeFileSync(file, bytes)
+  const res = await readListFile(file, { profile })
+  t.same(res.problems, [])
+  t.equal(res.records.length, 2000)
+  t.same(res.records.slice(0, 3).map((r) => r.psn_name), [nameOf(0), nameOf(1), nameOf(2)])
+})
+
+t.test('a UTF-8 CSV reads as UTF-8 with a BOM and without', async (t) => {
+  const dir = tempDir(t)
+  for (const bom of [true, false]) {
+    const file = join(dir, `utf8-${String(bom)}.csv`)
+    writeFileSync(file, Buffer.concat([Buffer.from(bom ? [0xef, 0xbb, 0xbf] : []), Buffer.from(CSV_TEXT)]))
+    const res = await readListFile(file, { profile })
+    t.same(res.problems, [], `BOM: ${String(bom)}`)
+    t.equal(res.records.length, 2000)
+    t.same(res.records.slice(0, 3).map((r) => r.psn_name), [nameOf(0), nameOf(1), nameOf(2)])
+  }
 })

@@ -626,15 +626,104 @@ interface CsvScan {
 }
 
 /**
- * One pass over the bytes: is it all valid UTF-8, and how many lines. Excel on Chinese Windows
- * saves "CSV" in GBK (GB18030 is its superset), WPS and web systems in UTF-8 with or without
- * a BOM; a GBK file is never valid UTF-8 once it has a Chinese character in it, so strict UTF-8
- * decoding of the whole file decides. Checking only the first kilobytes would misread a file
- * whose first Chinese character comes late.
+ * Counts, in one pass, the well-formed UTF-8 sequences of three bytes (Chinese characters and
+ * punctuation) and the bytes that cannot be UTF-8, and where the first of those stands.
+ */
+class Utf8Tally {
+  threeByte = 0
+  invalid = 0
+  /** 0-based byte offset and 1-based line of the first byte that is not UTF-8; -1 while there is none */
+  firstOffset = -1
+  firstLine = -1
+  private need = 0
+  private length = 0
+  private lo = 0x80
+  private hi = 0xbf
+  private start = 0
+  /** absolute offset of the current chunk, and lines that ended before it */
+  private at = 0
+  private linesBefore = 0
+
+  private bad (offset: number, buf: Buffer): void {
+    this.invalid++
+    if (this.firstOffset >= 0) return
+    this.firstOffset = offset
+    let line = this.linesBefore + 1
+    // A sequence begun in the previous chunk has no line break after its start (its bytes are all
+    // above 0x7F), so only breaks in this chunk before the offset count.
+    for (let i = buf.indexOf(10); i >= 0 && this.at + i < offset; i = buf.indexOf(10, i + 1)) line++
+    this.firstLine = line
+  }
+
+  push (buf: Buffer, linesInChunk: number): void {
+    // Locals in the loop: it runs once a byte.
+    let { need, length, lo, hi, start } = this
+    for (let k = 0; k < buf.length; k++) {
+      const b = buf[k]
+      if (need > 0) {
+        if (b >= lo && b <= hi) {
+          lo = 0x80
+          hi = 0xbf
+          if (--need === 0 && length === 3) this.threeByte++
+          continue
+        }
+        // The sequence broke off: its bytes so far are not UTF-8; b starts afresh.
+        this.bad(start, buf)
+        need = 0
+        lo = 0x80
+        hi = 0xbf
+      }
+      if (b < 0x80) continue
+      // Lead bytes and the ranges of their second byte, as RFC 3629 allows them (no overlong
+      // forms, no surrogates, nothing above U+10FFFF).
+      if (b >= 0xc2 && b <= 0xdf) {
+        need = 1
+        length = 2
+      } else if (b >= 0xe0 && b <= 0xef) {
+        need = 2
+        length = 3
+        if (b === 0xe0) lo = 0xa0
+        if (b === 0xed) hi = 0x9f
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        need = 3
+        length = 4
+        if (b === 0xf0) lo = 0x90
+        if (b === 0xf4) hi = 0x8f
+      } else {
+        this.bad(this.at + k, buf)
+        continue
+      }
+      start = this.at + k
+    }
+    Object.assign(this, { need, length, lo, hi, start })
+    this.at += buf.length
+    this.linesBefore += linesInChunk
+  }
+
+  end (): void {
+    if (this.need > 0) this.bad(this.start, Buffer.alloc(0))
+    this.need = 0
+  }
+}
+
+// GBK text is full of bytes that cannot be UTF-8 and only now and then holds a run that
+// happens to be a valid three-byte sequence (measured on GBK-encoded names, categories and
+// addresses: one per 30 to 1,400 invalid bytes). A file with at least one Chinese UTF-8
+// character per four invalid bytes, and a few of them, is UTF-8 with foreign bytes in it.
+const MIXED_MIN_CHINESE = 8
+const MIXED_INVALID_PER_CHINESE = 4
+
+/**
+ * One pass over the bytes: which encoding, and how many lines. Excel on Chinese Windows saves
+ * "CSV" in GBK (GB18030 is its superset), WPS and web systems in UTF-8 with or without a BOM;
+ * a GBK file is never valid UTF-8 once it has a Chinese character in it, so the whole file is
+ * checked. Checking only the first kilobytes would misread a file whose first Chinese character
+ * comes late. A UTF-8 file with a few bytes from elsewhere (a Latin-1 name pasted in, a line
+ * appended by another program) is neither: read as GBK it would garble every Chinese character
+ * and end in "no ID number column", so it is refused, saying where the first foreign byte is.
  */
 async function scanCsv (file: string): Promise<CsvScan> {
-  const decoder = new TextDecoder('utf-8', { fatal: true })
-  let valid = true
+  const tally = new Utf8Tally()
   let lines = 0
   let last = -1
   const sampleParts: Buffer[] = []
@@ -645,22 +734,27 @@ async function scanCsv (file: string): Promise<CsvScan> {
       sampleParts.push(buf.subarray(0, SAMPLE_BYTES - sampled))
       sampled += Math.min(buf.length, SAMPLE_BYTES - sampled)
     }
-    if (valid) {
-      try { decoder.decode(buf, { stream: true }) } catch { valid = false }
-    }
+    let n = 0
     let i = buf.indexOf(10)
-    while (i >= 0) { lines++; i = buf.indexOf(10, i + 1) }
+    while (i >= 0) { n++; i = buf.indexOf(10, i + 1) }
+    tally.push(buf, n)
+    lines += n
     if (buf.length > 0) last = buf[buf.length - 1]
   }
-  if (valid) {
-    try { decoder.decode() } catch { valid = false }
-  }
+  tally.end()
   if (last !== -1 && last !== 10) lines++
   const sample = Buffer.concat(sampleParts)
   // Excel's "Unicode text" save is UTF-16 little-endian with a BOM (and tabs between columns).
   if (sample[0] === 0xff && sample[1] === 0xfe) return { encoding: 'utf16le', lines, sample }
   if (sample[0] === 0xfe && sample[1] === 0xff) return { encoding: 'utf16be', lines, sample }
-  return { encoding: valid ? 'utf8' : 'gb18030', lines, sample }
+  if (tally.invalid === 0) return { encoding: 'utf8', lines, sample }
+  const bom = sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf
+  if (bom || (tally.threeByte >= MIXED_MIN_CHINESE && tally.threeByte * MIXED_INVALID_PER_CHINESE >= tally.invalid)) {
+    const line = count(tally.firstLine)
+    const byte = count(tally.firstOffset + 1)
+    throw new ListFileError(`文件编码混杂：第${line}行含有不是UTF-8的字节（第${byte}字节处），请用记事本或Excel另存为UTF-8（或统一为GBK）后重试 — mixed encoding: line ${line} has bytes that are not UTF-8 (byte ${byte}); save the file as UTF-8 (or all of it as GBK) and try again`)
+  }
+  return { encoding: 'gb18030', lines, sample }
 }
 
 /** Splits a line on a delimiter, honouring double quotes; only for guessing the delimiter. */
