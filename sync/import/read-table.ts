@@ -2,7 +2,7 @@
 // 民政 / 乡村振兴 / 医保 systems or typed by hand. Both become rows of cells here, and one row
 // processor turns rows into records, so an xlsx and the same list saved as CSV read the same.
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { parse as parseCsv } from 'csv-parse'
 import iconv from 'iconv-lite'
@@ -14,6 +14,9 @@ import {
   resolveCategories, toHalfWidth, unknownCategoryReason, unknownCertTypeReason
 } from './list-record.ts'
 import type { IdentityRecord, ListRecord, ReadOptions, ReadResult, RowProblem } from './list-record.ts'
+import { count, MAX_CELL_CHARS, MAX_COLUMNS, MAX_CSV_RECORD_CHARS, MAX_ROWS } from './limits.ts'
+import { openCheckedXlsx, openPart } from './xlsx-zip.ts'
+import type { Merge } from './xlsx-zip.ts'
 
 /** A cell as the row processor sees it: exceljs's rich text, formulas and hyperlinks already reduced. */
 export type Cell = string | number | Date | null
@@ -32,9 +35,6 @@ interface Sheet {
   date1904: boolean
   rows: AsyncIterable<TableRow>
 }
-
-/** Workbooks above this size are streamed: the normal reader keeps the whole workbook model in memory. */
-export const STREAM_XLSX_ABOVE_BYTES = 5 * 1024 * 1024
 
 const PROGRESS_EVERY = 1000
 const HEADER_SEARCH_ROWS = 10
@@ -356,11 +356,45 @@ function emptyRow (r: TableRow): boolean {
   return r.cells.every(isBlank)
 }
 
+/** "A" for 1, "AB" for 28: the column as Excel labels it, for messages. */
+export function columnLetters (n: number): string {
+  let s = ''
+  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s
+  return s
+}
+
+/**
+ * Refuses a row past the limits (limits.ts), naming the limit, the sheet and the row. The zip
+ * check has already bounded what a single cell can cost in memory; this is the rule a person
+ * can act on.
+ */
+function checkLimits (format: 'xlsx' | 'csv', sheet: string, r: TableRow): void {
+  const zh = format === 'xlsx' ? `工作表「${sheet}」第${count(r.row)}行` : `第${count(r.row)}行`
+  const en = format === 'xlsx' ? `row ${count(r.row)} of sheet "${sheet}"` : `line ${count(r.row)}`
+  if (r.row > MAX_ROWS) {
+    throw new ListFileError(`${zh}超过了${count(MAX_ROWS)}行的上限，已拒绝读取 — ${en} is beyond the limit of ${count(MAX_ROWS)} rows; the file is refused`)
+  }
+  const cells = r.cells
+  let last = cells.length - 1
+  while (last >= 0 && isBlank(cells[last])) last--
+  if (last >= MAX_COLUMNS) {
+    const col = format === 'xlsx' ? `第${count(last + 1)}列（${columnLetters(last + 1)}）` : `第${count(last + 1)}列`
+    throw new ListFileError(`${zh}在${col}还有内容，超过了${count(MAX_COLUMNS)}列的上限，已拒绝读取：请删除名单右侧多余的内容后重试 — ${en} has a value in column ${count(last + 1)}, beyond the limit of ${count(MAX_COLUMNS)} columns; delete what stands right of the list and retry`)
+  }
+  for (let c = 0; c <= last; c++) {
+    const v = cells[c]
+    if (typeof v === 'string' && v.length > MAX_CELL_CHARS) {
+      const col = format === 'xlsx' ? `${columnLetters(c + 1)}列` : `第${count(c + 1)}列`
+      throw new ListFileError(`${zh}${col}的单元格有${count(v.length)}个字符，超过了Excel单元格的上限${count(MAX_CELL_CHARS)}个字符，已拒绝读取 — the cell in column ${count(c + 1)} of ${en} has ${count(v.length)} characters, more than Excel's limit of ${count(MAX_CELL_CHARS)} a cell; the file is refused`)
+    }
+  }
+}
+
 /**
  * Reads the rows of the sheets in order and turns the first sheet with a recognisable header
- * into records. Other sheets are still read to the end — the streaming reader cannot skip a
- * sheet — and one that also looks like a list is reported, because importing half of a
- * workbook split by township without a word would leave people out.
+ * into records. Of the other sheets only the first rows are read, and one that also looks like
+ * a list is reported, because importing half of a workbook split by township without a word
+ * would leave people out.
  */
 async function readSheets (format: 'xlsx' | 'csv', sheets: AsyncIterable<Sheet>, opts: ReadOptions): Promise<ReadResult> {
   const problems: RowProblem[] = []
@@ -371,59 +405,69 @@ async function readSheets (format: 'xlsx' | 'csv', sheets: AsyncIterable<Sheet>,
 
   for await (const sheet of sheets) {
     const it = sheet.rows[Symbol.asyncIterator]()
-    const head: TableRow[] = []
-    let lastRow = 0
     let done = false
-    while (head.length < HEADER_SEARCH_ROWS) {
+    const next = async (): Promise<TableRow | undefined> => {
       const n = await it.next()
-      if (n.done === true) { done = true; break }
-      lastRow = n.value.row
-      if (!emptyRow(n.value)) head.push(n.value)
-    }
-    const drain = async (): Promise<void> => {
-      while (!done) {
-        const n = await it.next()
-        if (n.done === true) done = true
+      if (n.done === true) {
+        done = true
+        return undefined
       }
+      checkLimits(format, sheet.name, n.value)
+      return n.value
     }
-    if (processor !== undefined || headerFailed) {
-      if (findHeader(head.map(rowTexts)).header !== undefined) otherLists.push(sheet.name)
-      await drain()
-      continue
-    }
-    const found = findHeader(head.map(rowTexts))
-    if (found.header === undefined) {
-      firstGuess ??= { guess: found.bestGuess, rows: head }
-      await drain()
-      continue
-    }
-    const headerRow = head[found.header.at].row
-    const missing = REQUIRED_FIELDS.filter((f) => found.header?.map[f] === undefined)
-    if (missing.length > 0) {
-      for (const f of missing) problems.push({ row: headerRow, column: FIELD_LABELS[f], reason: missingColumnReason(f) })
-      headerFailed = true
-      await drain()
-      continue
-    }
-    const p = new RowProcessor(found.header.map, opts, sheet.date1904)
-    processor = p
-    let nextTick = PROGRESS_EVERY
-    const progress = (row: number): void => {
-      if (opts.onProgress !== undefined && row >= nextTick) {
-        nextTick = row + PROGRESS_EVERY
-        opts.onProgress(row, sheet.total)
+    try {
+      const head: TableRow[] = []
+      let lastRow = 0
+      while (head.length < HEADER_SEARCH_ROWS) {
+        const r = await next()
+        if (r === undefined) break
+        lastRow = r.row
+        if (!emptyRow(r)) head.push(r)
       }
-    }
-    for (const r of head.slice(found.header.at + found.header.span)) p.process(r)
-    progress(lastRow)
-    while (!done) {
-      const n = await it.next()
-      if (n.done === true) { done = true; break }
-      lastRow = n.value.row
-      p.process(n.value)
+      if (processor !== undefined || headerFailed) {
+        if (findHeader(head.map(rowTexts)).header !== undefined) otherLists.push(sheet.name)
+        continue
+      }
+      const found = findHeader(head.map(rowTexts))
+      if (found.header === undefined) {
+        firstGuess ??= { guess: found.bestGuess, rows: head }
+        continue
+      }
+      const headerRow = head[found.header.at].row
+      const missing = REQUIRED_FIELDS.filter((f) => found.header?.map[f] === undefined)
+      if (missing.length > 0) {
+        for (const f of missing) problems.push({ row: headerRow, column: FIELD_LABELS[f], reason: missingColumnReason(f) })
+        headerFailed = true
+        continue
+      }
+      const p = new RowProcessor(found.header.map, opts, sheet.date1904)
+      processor = p
+      let nextTick = PROGRESS_EVERY
+      const progress = (row: number): void => {
+        if (opts.onProgress !== undefined && row >= nextTick) {
+          nextTick = row + PROGRESS_EVERY
+          opts.onProgress(row, sheet.total)
+        }
+      }
+      for (const r of head.slice(found.header.at + found.header.span)) p.process(r)
       progress(lastRow)
+      for (let r = await next(); r !== undefined; r = await next()) {
+        lastRow = r.row
+        p.process(r)
+        progress(lastRow)
+      }
+      opts.onProgress?.(lastRow, sheet.total ?? lastRow)
+    } finally {
+      // A sheet not wanted past its first rows, or abandoned on an error, is closed rather than
+      // read to its end.
+      if (!done) {
+        try {
+          await it.return?.()
+        } catch {
+          // already failing or finished with; nothing more to read from it
+        }
+      }
     }
-    opts.onProgress?.(lastRow, sheet.total ?? lastRow)
   }
 
   if (processor === undefined) {
@@ -452,68 +496,124 @@ async function readSheets (format: 'xlsx' | 'csv', sheets: AsyncIterable<Sheet>,
 // ---------------------------------------------------------------------------------------------
 // xlsx
 
-async function * xlsxSheetsInMemory (file: string): AsyncGenerator<Sheet> {
-  const wb = new ExcelJS.Workbook()
-  try {
-    await wb.xlsx.readFile(file)
-  } catch (err) {
-    throw new ListFileError(`无法读取Excel文件：${(err as Error).message}`)
-  }
-  const date1904 = (wb.properties as { date1904?: boolean } | undefined)?.date1904 === true
-  for (const ws of wb.worksheets) {
-    const total = ws.rowCount
-    yield {
-      name: ws.name,
-      total,
-      date1904,
-      rows: (async function * () {
-        for (let r = 1; r <= total; r++) {
-          const row = ws.findRow(r)
-          if (row === undefined) continue
-          const cells: Cell[] = []
-          // getCell on a merged cell returns the merge's master value: a name merged down
-          // over a person's identity rows reaches each of them.
-          for (let c = 1; c <= row.cellCount; c++) cells.push(toCell(row.getCell(c).value))
-          yield { row: r, cells }
+/** What this reader uses of exceljs's WorkbookReader besides its public iterator. */
+interface WorkbookParts {
+  _parseRels: (stream: Readable) => Promise<void>
+  _parseWorkbook: (stream: Readable) => Promise<void>
+  _parseStyles: (stream: Readable) => Promise<void>
+  _parseSharedStrings: (stream: Readable) => AsyncIterable<unknown>
+  _parseWorksheet: (stream: Readable, sheetNo: string) => Iterator<{ eventType: string, value: AsyncIterable<ExcelJS.Row> }>
+  properties?: { model?: { date1904?: boolean } }
+}
+
+interface ActiveMerge {
+  merge: Merge
+  value: Cell
+}
+
+/**
+ * The rows of one sheet as cells, with merged ranges filled from their first cell the way
+ * Excel shows them: a name merged down over a person's identity rows reaches each row.
+ */
+async function * sheetRows (ws: AsyncIterable<ExcelJS.Row>, merges: readonly Merge[]): AsyncGenerator<TableRow> {
+  let next = 0
+  let active: ActiveMerge[] = []
+  for await (const row of ws) {
+    const r = row.number
+    const values = row.values as unknown[]
+    const cells: Cell[] = []
+    for (let c = 1; c < values.length; c++) cells.push(toCell(values[c]))
+    if (next < merges.length || active.length > 0) {
+      while (next < merges.length && merges[next].top <= r) active.push({ merge: merges[next++], value: null })
+      if (active.some((a) => a.merge.bottom < r)) active = active.filter((a) => a.merge.bottom >= r)
+      for (const a of active) {
+        const m = a.merge
+        if (m.top === r) a.value = cells[m.left - 1] ?? null
+        const right = Math.min(m.right, MAX_COLUMNS)
+        for (let c = m.left; c <= right; c++) {
+          if (r !== m.top || c !== m.left) cells[c - 1] = a.value
         }
-      })()
-    }
-  }
-}
-
-async function * xlsxSheetsStreaming (file: string): AsyncGenerator<Sheet> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
-    worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', entries: 'ignore',
-    // styles are needed to tell a date cell from a number
-    styles: 'cache'
-  })
-  try {
-    for await (const ws of reader) {
-      const name = (ws as unknown as { name?: string }).name ?? ''
-      yield {
-        name,
-        date1904: false,
-        rows: (async function * () {
-          for await (const row of ws) {
-            const values = row.values as unknown[]
-            const cells: Cell[] = []
-            for (let c = 1; c < values.length; c++) cells.push(toCell(values[c]))
-            yield { row: row.number, cells }
-          }
-        })()
       }
+      for (let c = 0; c < cells.length; c++) cells[c] ??= null
     }
-  } catch (err) {
-    if (err instanceof ListFileError) throw err
-    throw new ListFileError(`无法读取Excel文件：${(err as Error).message}`)
+    yield { row: r, cells }
   }
 }
 
-/** `stream` forces one reader or the other; by default the size decides. */
-export async function readXlsx (file: string, opts: ReadOptions, stream?: boolean): Promise<ReadResult> {
-  const useStream = stream ?? (await stat(file)).size > STREAM_XLSX_ABOVE_BYTES
-  const sheets = useStream ? xlsxSheetsStreaming(file) : xlsxSheetsInMemory(file)
-  return await readSheets('xlsx', sheets, opts)
+function excelError (err: unknown): ListFileError {
+  if (err instanceof ListFileError) return err
+  return new ListFileError(`无法读取Excel文件：${(err as Error).message}`)
+}
+
+async function * guarded (rows: AsyncIterable<TableRow>): AsyncGenerator<TableRow> {
+  try {
+    yield * rows
+  } catch (err) {
+    throw excelError(err)
+  }
+}
+
+/**
+ * The sheets of a workbook, streamed. The zip is checked first (xlsx-zip.ts); exceljs's
+ * streaming reader then parses the same parts, fed from that zip rather than from its own
+ * unzipper: in tab order and without copying sheets to temporary files, and decoded as UTF-8
+ * across chunk boundaries — exceljs decodes each chunk on its own and turns a Chinese character
+ * split between two chunks into U+FFFD (a name in a few thousand came out garbled).
+ *
+ * exceljs's in-memory reader is not used at any size: it turns every merged range, data
+ * validation range and defined name into one object per cell (exceljs issues #1842, #1283,
+ * #2929), so a file of a few kilobytes with a drop-down list on A1:XFD1048576 never finishes, and
+ * 20,000 merged names took 98 s. The merges it was kept for are applied in sheetRows instead.
+ */
+async function * xlsxSheets (file: string): AsyncGenerator<Sheet> {
+  const x = await openCheckedXlsx(file)
+  try {
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
+      worksheets: 'emit', sharedStrings: 'cache', hyperlinks: 'ignore', entries: 'ignore',
+      // styles are needed to tell a date cell from a number
+      styles: 'cache'
+    }) as unknown as WorkbookParts
+    const part = async (name: string): Promise<Readable | undefined> => {
+      const entry = x.entries.get(name)
+      if (entry === undefined) return undefined
+      const stream = await openPart(x.zip, entry)
+      // exceljs's XML reader passes strings through untouched; the stream's decoder keeps a
+      // character split between chunks whole.
+      stream.setEncoding('utf8')
+      return stream
+    }
+    let date1904: boolean
+    try {
+      const rels = await part('xl/_rels/workbook.xml.rels')
+      if (rels !== undefined) await reader._parseRels(rels)
+      const wb = await part('xl/workbook.xml')
+      if (wb !== undefined) await reader._parseWorkbook(wb)
+      const styles = await part('xl/styles.xml')
+      if (styles !== undefined) await reader._parseStyles(styles)
+      const strings = await part('xl/sharedStrings.xml')
+      if (strings !== undefined) for await (const _ of reader._parseSharedStrings(strings)) { /* cached by the reader */ }
+      date1904 = reader.properties?.model?.date1904 === true
+    } catch (err) {
+      throw excelError(err)
+    }
+    for (const sheet of x.sheets) {
+      let ws: AsyncIterable<ExcelJS.Row>
+      try {
+        const stream = await part(sheet.path)
+        if (stream === undefined) continue
+        ws = reader._parseWorksheet(stream, sheet.sheetNo).next().value.value
+      } catch (err) {
+        throw excelError(err)
+      }
+      yield { name: sheet.name, total: sheet.lastRow > 0 ? sheet.lastRow : undefined, date1904, rows: guarded(sheetRows(ws, sheet.merges)) }
+    }
+  } finally {
+    x.close()
+  }
+}
+
+export async function readXlsx (file: string, opts: ReadOptions): Promise<ReadResult> {
+  return await readSheets('xlsx', xlsxSheets(file), opts)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,15 +629,104 @@ interface CsvScan {
 }
 
 /**
- * One pass over the bytes: is it all valid UTF-8, and how many lines. Excel on Chinese Windows
- * saves "CSV" in GBK (GB18030 is its superset), WPS and web systems in UTF-8 with or without
- * a BOM; a GBK file is never valid UTF-8 once it has a Chinese character in it, so strict UTF-8
- * decoding of the whole file decides. Checking only the first kilobytes would misread a file
- * whose first Chinese character comes late.
+ * Counts, in one pass, the well-formed UTF-8 sequences of three bytes (Chinese characters and
+ * punctuation) and the bytes that cannot be UTF-8, and where the first of those stands.
+ */
+class Utf8Tally {
+  threeByte = 0
+  invalid = 0
+  /** 0-based byte offset and 1-based line of the first byte that is not UTF-8; -1 while there is none */
+  firstOffset = -1
+  firstLine = -1
+  private need = 0
+  private length = 0
+  private lo = 0x80
+  private hi = 0xbf
+  private start = 0
+  /** absolute offset of the current chunk, and lines that ended before it */
+  private at = 0
+  private linesBefore = 0
+
+  private bad (offset: number, buf: Buffer): void {
+    this.invalid++
+    if (this.firstOffset >= 0) return
+    this.firstOffset = offset
+    let line = this.linesBefore + 1
+    // A sequence begun in the previous chunk has no line break after its start (its bytes are all
+    // above 0x7F), so only breaks in this chunk before the offset count.
+    for (let i = buf.indexOf(10); i >= 0 && this.at + i < offset; i = buf.indexOf(10, i + 1)) line++
+    this.firstLine = line
+  }
+
+  push (buf: Buffer, linesInChunk: number): void {
+    // Locals in the loop: it runs once a byte.
+    let { need, length, lo, hi, start } = this
+    for (let k = 0; k < buf.length; k++) {
+      const b = buf[k]
+      if (need > 0) {
+        if (b >= lo && b <= hi) {
+          lo = 0x80
+          hi = 0xbf
+          if (--need === 0 && length === 3) this.threeByte++
+          continue
+        }
+        // The sequence broke off: its bytes so far are not UTF-8; b starts afresh.
+        this.bad(start, buf)
+        need = 0
+        lo = 0x80
+        hi = 0xbf
+      }
+      if (b < 0x80) continue
+      // Lead bytes and the ranges of their second byte, as RFC 3629 allows them (no overlong
+      // forms, no surrogates, nothing above U+10FFFF).
+      if (b >= 0xc2 && b <= 0xdf) {
+        need = 1
+        length = 2
+      } else if (b >= 0xe0 && b <= 0xef) {
+        need = 2
+        length = 3
+        if (b === 0xe0) lo = 0xa0
+        if (b === 0xed) hi = 0x9f
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        need = 3
+        length = 4
+        if (b === 0xf0) lo = 0x90
+        if (b === 0xf4) hi = 0x8f
+      } else {
+        this.bad(this.at + k, buf)
+        continue
+      }
+      start = this.at + k
+    }
+    Object.assign(this, { need, length, lo, hi, start })
+    this.at += buf.length
+    this.linesBefore += linesInChunk
+  }
+
+  end (): void {
+    if (this.need > 0) this.bad(this.start, Buffer.alloc(0))
+    this.need = 0
+  }
+}
+
+// GBK text is full of bytes that cannot be UTF-8 and only now and then holds a run that
+// happens to be a valid three-byte sequence (measured on GBK-encoded names, categories and
+// addresses: one per 30 to 1,400 invalid bytes). A file with at least one Chinese UTF-8
+// character per four invalid bytes, and a few of them, is UTF-8 with foreign bytes in it.
+const MIXED_MIN_CHINESE = 8
+const MIXED_INVALID_PER_CHINESE = 4
+
+/**
+ * One pass over the bytes: which encoding, and how many lines. Excel on Chinese Windows saves
+ * "CSV" in GBK (GB18030 is its superset), WPS and web systems in UTF-8 with or without a BOM;
+ * a GBK file is never valid UTF-8 once it has a Chinese character in it, so the whole file is
+ * checked. Checking only the first kilobytes would misread a file whose first Chinese character
+ * comes late. A UTF-8 file with a few bytes from elsewhere (a Latin-1 name pasted in, a line
+ * appended by another program) is neither: read as GBK it would garble every Chinese character
+ * and end in "no ID number column", so it is refused, saying where the first foreign byte is.
  */
 async function scanCsv (file: string): Promise<CsvScan> {
-  const decoder = new TextDecoder('utf-8', { fatal: true })
-  let valid = true
+  const tally = new Utf8Tally()
   let lines = 0
   let last = -1
   const sampleParts: Buffer[] = []
@@ -548,22 +737,27 @@ async function scanCsv (file: string): Promise<CsvScan> {
       sampleParts.push(buf.subarray(0, SAMPLE_BYTES - sampled))
       sampled += Math.min(buf.length, SAMPLE_BYTES - sampled)
     }
-    if (valid) {
-      try { decoder.decode(buf, { stream: true }) } catch { valid = false }
-    }
+    let n = 0
     let i = buf.indexOf(10)
-    while (i >= 0) { lines++; i = buf.indexOf(10, i + 1) }
+    while (i >= 0) { n++; i = buf.indexOf(10, i + 1) }
+    tally.push(buf, n)
+    lines += n
     if (buf.length > 0) last = buf[buf.length - 1]
   }
-  if (valid) {
-    try { decoder.decode() } catch { valid = false }
-  }
+  tally.end()
   if (last !== -1 && last !== 10) lines++
   const sample = Buffer.concat(sampleParts)
   // Excel's "Unicode text" save is UTF-16 little-endian with a BOM (and tabs between columns).
   if (sample[0] === 0xff && sample[1] === 0xfe) return { encoding: 'utf16le', lines, sample }
   if (sample[0] === 0xfe && sample[1] === 0xff) return { encoding: 'utf16be', lines, sample }
-  return { encoding: valid ? 'utf8' : 'gb18030', lines, sample }
+  if (tally.invalid === 0) return { encoding: 'utf8', lines, sample }
+  const bom = sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf
+  if (bom || (tally.threeByte >= MIXED_MIN_CHINESE && tally.threeByte * MIXED_INVALID_PER_CHINESE >= tally.invalid)) {
+    const line = count(tally.firstLine)
+    const byte = count(tally.firstOffset + 1)
+    throw new ListFileError(`文件编码混杂：第${line}行含有不是UTF-8的字节（第${byte}字节处），请用记事本或Excel另存为UTF-8（或统一为GBK）后重试 — mixed encoding: line ${line} has bytes that are not UTF-8 (byte ${byte}); save the file as UTF-8 (or all of it as GBK) and try again`)
+  }
+  return { encoding: 'gb18030', lines, sample }
 }
 
 /** Splits a line on a delimiter, honouring double quotes; only for guessing the delimiter. */
@@ -607,7 +801,8 @@ function lineBreaks (s: string): number {
 }
 
 async function * csvRows (file: string, encoding: CsvScan['encoding'], delimiter: string): AsyncGenerator<TableRow> {
-  const parser = createReadStream(file)
+  const source = createReadStream(file)
+  const parser = source
     .pipe(iconv.decodeStream(encoding))
     .pipe(parseCsv({
       delimiter,
@@ -617,7 +812,8 @@ async function * csvRows (file: string, encoding: CsvScan['encoding'], delimiter
       // Hand-typed names contain stray quotes (张"三) that strict RFC 4180 would refuse.
       relax_quotes: true,
       skip_empty_lines: false,
-      bom: true
+      bom: true,
+      max_record_size: MAX_CSV_RECORD_CHARS
     }))
   // csv-parse's own line counter drifts on quoted line breaks and mixed line endings, so
   // line numbers are counted here: a record starts on the line after the previous one ended
@@ -631,7 +827,13 @@ async function * csvRows (file: string, encoding: CsvScan['encoding'], delimiter
       line += 1 + breaks
     }
   } catch (err) {
+    if ((err as { code?: string }).code === 'CSV_MAX_RECORD_SIZE') {
+      throw new ListFileError(`CSV文件从第${count(line)}行起的一条记录超过${count(MAX_CSV_RECORD_CHARS)}个字符，已拒绝读取（常见原因：引号未闭合，后面的行都并入了这一格） — the record starting on line ${count(line)} is longer than ${count(MAX_CSV_RECORD_CHARS)} characters (usually an unclosed quote that swallowed the lines after it); the file is refused`)
+    }
     throw new ListFileError(`CSV文件第${line}行附近格式错误（常见原因：引号未闭合）：${(err as Error).message}`)
+  } finally {
+    // Stopped early (a file without a header) or failed: let go of the file.
+    source.destroy()
   }
 }
 
