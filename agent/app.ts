@@ -5,10 +5,9 @@ import { readFileSync } from 'node:fs'
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { dirname, join } from 'node:path'
+import { schemaFile } from '../base/paths.ts'
 import type { Config } from './config.ts'
-import type { LoadedProfile } from './profile/profile.ts'
+import type { LoadedProfile } from '../profile/profile.ts'
 import type { Store } from './store/store.ts'
 import { FangpinBadRequest, FangpinHeadersTooLarge, FangpinRequestTimeout } from './errors.ts'
 import swaggerPlugin from './plugins/external/swagger.ts'
@@ -33,7 +32,6 @@ import staffEventRoutes from './routes/staff-events.ts'
 import pageRoutes from './routes/page.ts'
 import syncPlugin from './plugins/app/sync.ts'
 
-const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas')
 
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
 export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
@@ -41,7 +39,7 @@ export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'deci
   'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list']
 
 export function loadApiSchemas (): Array<Record<string, unknown>> {
-  return API_SCHEMAS.map((id) => JSON.parse(readFileSync(join(SCHEMAS_DIR, `${id}.schema.json`), 'utf8')) as Record<string, unknown>)
+  return API_SCHEMAS.map((id) => JSON.parse(readFileSync(schemaFile(id), 'utf8')) as Record<string, unknown>)
 }
 
 // Personal data never reaches the log: ID numbers, names and tokens are redacted wherever a

@@ -5,7 +5,7 @@ import { existsSync, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { basename } from 'node:path'
 import { loadConfig, ConfigError, type Config } from './config.ts'
-import { loadProfile, ProfileError, type LoadedProfile } from './profile/profile.ts'
+import { loadProfile, ProfileError, type LoadedProfile } from '../profile/profile.ts'
 import { openStore, type Store } from './store/store.ts'
 import { schemaVersion } from './store/db.ts'
 import { startServer } from './server.ts'
@@ -151,8 +151,8 @@ async function cmdImport (config: Config, args: string[]): Promise<number> {
   if (!existsSync(file)) throw new UsageError(`no such file: ${file}`)
   const profile = profileFrom(config)
   // The readers pull in exceljs and csv-parse; only `import` needs them, so `serve` starts lighter.
-  const { importList, ImportRejected } = await import('../sync/import.ts')
-  const { formatProblems } = await import('../sync/import/row-report.ts')
+  const { importList, ImportRejected } = await import('./intake/import.ts')
+  const { formatProblems } = await import('../lists/row-report.ts')
   const store = openStore(config.dataDir)
   const reading = progressBar(`reading ${basename(file)}`, 10_000)
   const loading = progressBar('loading', 10_000)
@@ -324,7 +324,7 @@ async function cmdSync (config: Config): Promise<number> {
     throw new ConfigError(['fangpin sync needs FANGPIN_REGISTRY_URL and FANGPIN_REGISTRY_PUBKEY'])
   }
   const profile = profileFrom(config)
-  const { runSync } = await import('../sync/registry/sync.ts')
+  const { runSync } = await import('./intake/registry-sync.ts')
   const store = openStore(config.dataDir)
   const bar = progressBar('sync', 0)
   // Ctrl-C or a SIGTERM stops the download and records the run as interrupted; a second one kills.
@@ -400,7 +400,7 @@ export async function main (argv: string[]): Promise<number> {
   }
   if (cmd === 'registry') {
     // The county's tools (keygen, publish, serve) read their own flags, not the agent's configuration.
-    const { registryCommand } = await import('../sync/registry/cli.ts')
+    const { registryCommand } = await import('../registry/cli.ts')
     return await registryCommand(args)
   }
   try {

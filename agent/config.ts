@@ -3,8 +3,9 @@
 import { resolve } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import cron from 'node-cron'
-import { isValidTimeZone } from './rules/local-time.ts'
-import { readPublicKey } from '../sync/registry/manifest.ts'
+import { DEFAULT_PROFILE } from '../profile/profile.ts'
+import { DEFAULT_TZ, isValidTimeZone } from '../base/local-time.ts'
+import { readPublicKey } from '../registry/manifest.ts'
 
 export interface Config {
   dataDir: string
@@ -58,7 +59,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'FANGPIN_PORT', 8080, 0, 65535, problems, 'set the TCP port the HIS will call')
   const staleHours = integer(env, 'FANGPIN_STALE_HOURS', 36, 1, 24 * 366, problems, 'set after how many hours without a list update lookups are marked stale')
   const sessionIdleMinutes = integer(env, 'FANGPIN_SESSION_IDLE_MINUTES', 30, 1, 24 * 60, problems, 'set after how many idle minutes a staff sign-in ends')
-  const tz = env.FANGPIN_TZ ?? 'Asia/Shanghai'
+  const tz = env.FANGPIN_TZ ?? DEFAULT_TZ
   if (!isValidTimeZone(tz)) {
     problems.push(`FANGPIN_TZ="${tz}" is not a time zone this Node.js knows: use an IANA name such as Asia/Shanghai`)
   }
@@ -68,7 +69,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
   const dataDir = env.FANGPIN_DATA_DIR ?? './data'
   if (dataDir.trim() === '') problems.push('FANGPIN_DATA_DIR is empty: set the directory for the database and key files, or unset it for ./data')
-  const profile = env.FANGPIN_PROFILE ?? 'guangxi-liuzhou'
+  const profile = env.FANGPIN_PROFILE ?? DEFAULT_PROFILE
   if (profile.trim() === '') problems.push('FANGPIN_PROFILE is empty: set a region profile id (guangxi-liuzhou, shanxi) or the path of a profile JSON file')
   // 1,000 charge lines of ~600 bytes fit well inside 2 MiB; anything larger is not an HIS call.
   const bodyLimit = integer(env, 'FANGPIN_BODY_LIMIT', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024, problems, 'set the largest request body in bytes')

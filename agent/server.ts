@@ -3,13 +3,13 @@
 // replaces a loaded list, and an abandoned load from a crash is only cleaned up.
 import type { FastifyInstance } from 'fastify'
 import type { Config } from './config.ts'
-import { loadProfile, type LoadedProfile } from './profile/profile.ts'
+import { loadProfile, type LoadedProfile } from '../profile/profile.ts'
 import { openStore, type Store } from './store/store.ts'
 import { dataDirWarnings } from './store/db.ts'
 import { buildApp } from './app.ts'
 import { grantDemoAccess, demoAccess, endDemoAccess } from './demo/demo-access.ts'
 import { startDemoRegistry } from './demo/demo-registry.ts'
-import { runSync, markInterruptedRuns } from '../sync/registry/sync.ts'
+import { runSync, markInterruptedRuns } from './intake/registry-sync.ts'
 
 export interface DemoNotice {
   loaded: boolean

@@ -2,7 +2,7 @@
 // the bare yardstick) as a child process, so load generator and server do not share an event loop.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { resolve } from 'node:path'
-import { checkCharacter } from '../agent/identity/certno.ts'
+import { checkCharacter } from '../identity/certno.ts'
 
 export const ROOT = resolve(import.meta.dirname, '..')
 

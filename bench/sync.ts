@@ -12,10 +12,10 @@ import { generateKeyPairSync } from 'node:crypto'
 import { once } from 'node:events'
 import { openStore } from '../agent/store/store.ts'
 import { certnoOf, start } from './fixture.ts'
-import { publicKeyBase64 } from '../sync/registry/manifest.ts'
-import { publish } from '../sync/registry/publish.ts'
-import { startRegistryServer } from '../sync/registry/serve.ts'
-import type { ListRecord } from '../sync/import/list-record.ts'
+import { publicKeyBase64 } from '../registry/manifest.ts'
+import { publish } from '../registry/publish.ts'
+import { startRegistryServer } from '../registry/serve.ts'
+import type { ListRecord } from '../lists/list-record.ts'
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1_000_000)
 const DELTA = 10_000

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { gzipSync } from 'node:zlib'
 import { build, certno, person, syntheticCertno, type Built } from './helper.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
+import { loadProfile } from '../profile/profile.ts'
 
 const TEZHI = certno('45020619580312001')
 const DIBAO = certno('45020619700101004')

@@ -8,8 +8,8 @@ import { join } from 'node:path'
 import { build, certno, tempDir, type Built } from './helper.ts'
 import { records, admit, charge, line, POOR, POOR2 } from './charge-fixture.ts'
 import { LOG_SERIALIZERS, clientErrorHandler } from '../agent/app.ts'
-import { parseCertType } from '../agent/identity/cert-type.ts'
-import { readListFile } from '../sync/import/read-list.ts'
+import { parseCertType } from '../identity/cert-type.ts'
+import { readListFile } from '../lists/read-list.ts'
 
 const FOREIGN = 'http://127.0.0.1:9999'
 // 15 or more digits in a row, not the fraction of a number (pino's responseTime has 16 decimals).
@@ -161,7 +161,7 @@ t.test('the certificate-type code list follows the national platform and keeps o
 })
 
 t.test('a list file keys 001 as 01 and reports an unknown certificate type as a row problem', async (t) => {
-  const { loadProfile } = await import('../agent/profile/profile.ts')
+  const { loadProfile } = await import('../profile/profile.ts')
   const profile = loadProfile('guangxi-liuzhou')
   const dir = tempDir(t)
   const file = join(dir, 'list.csv')
@@ -356,8 +356,8 @@ t.test('an HIS acknowledgement records the token, and a name in the body only as
 })
 
 t.test('a registry record keys 1 as 01 and refuses a type outside the list', async (t) => {
-  const { checkRegistryRecord } = await import('../sync/import/read-ndjson.ts')
-  const { loadProfile } = await import('../agent/profile/profile.ts')
+  const { checkRegistryRecord } = await import('../lists/read-ndjson.ts')
+  const { loadProfile } = await import('../profile/profile.ts')
   const profile = loadProfile('guangxi-liuzhou')
   const identities = [{ category: '低保', begntime: '2026-03-01' }]
   const padded = checkRegistryRecord({ op: 'upsert', certno: POOR, psn_cert_type: '1', identities }, 1, { profile })

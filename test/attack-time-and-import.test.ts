@@ -3,8 +3,8 @@
 import t from 'tap'
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseLocalTime } from '../agent/rules/local-time.ts'
-import { normaliseCertno, checkCharacter } from '../agent/identity/certno.ts'
+import { parseLocalTime } from '../base/local-time.ts'
+import { normaliseCertno, checkCharacter } from '../identity/certno.ts'
 import { openStore } from '../agent/store/store.ts'
 import { fangpin, tempDir, syntheticCertno } from './helper.ts'
 
@@ -48,7 +48,7 @@ t.test('a resident ID born today in the hospital\'s time zone is valid before 08
 })
 
 t.test('the import report never carries a full name, even from a line that is not JSON', async (t) => {
-  // BUG (sync/import/read-ndjson.ts): a line that is not JSON is reported with V8's message, and
+  // BUG (lists/read-ndjson.ts): a line that is not JSON is reported with V8's message, and
   // V8 quotes the text around the error: `Unexpected token '张', ..."psn_name":张三丰}" is not
   // valid JSON`. ID numbers in it are masked (scrub), names are not: the full name goes to the
   // terminal and to the CSV report beside the file. Report only the position, not the message.

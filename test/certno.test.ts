@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { normaliseCertno, checkCharacter } from '../agent/identity/certno.ts'
+import { normaliseCertno, checkCharacter } from '../identity/certno.ts'
 
 const digits = (n: number) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((a) => a.join(''))
 const birth = fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2025-12-31T00:00:00Z'), noInvalidDate: true })

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { build } from './helper.ts'
 import { records, admit, charge, line, POOR, NOBODY } from './charge-fixture.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
+import { loadProfile } from '../profile/profile.ts'
 
 t.test('a batch updates the stay\'s running totals exactly, in fen', async (t) => {
   const b = await build(t, { records })

@@ -2,7 +2,7 @@
 // qualifying categories and excluded 医疗类别, and the cards that explain a "no".
 import t from 'tap'
 import { decide, validAt } from '../agent/rules/eligibility.ts'
-import { loadProfile, indexProfile } from '../agent/profile/profile.ts'
+import { loadProfile, indexProfile } from '../profile/profile.ts'
 import type { ListPerson, ListState } from '../agent/store/list.ts'
 
 const gx = loadProfile('guangxi-liuzhou')

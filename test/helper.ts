@@ -6,11 +6,11 @@ import { join, resolve } from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { FastifyInstance } from 'fastify'
 import { loadConfig, type Config } from '../agent/config.ts'
-import { loadProfile, type LoadedProfile } from '../agent/profile/profile.ts'
+import { loadProfile, type LoadedProfile } from '../profile/profile.ts'
 import { openStore, type Store } from '../agent/store/store.ts'
 import { buildApp } from '../agent/app.ts'
 import type { LoadRecord } from '../agent/store/list.ts'
-import { checkCharacter } from '../agent/identity/certno.ts'
+import { checkCharacter } from '../identity/certno.ts'
 
 export const ROOT = resolve(import.meta.dirname, '..')
 

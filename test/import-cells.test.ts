@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import ExcelJS from 'exceljs'
-import { checkCharacter } from '../agent/identity/certno.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
-import { findHeader, normaliseHeader, recogniseHeader } from '../sync/import/columns.ts'
-import { normaliseCertType, normaliseName, resolveCategories } from '../sync/import/list-record.ts'
-import { readListFile } from '../sync/import/read-list.ts'
-import { cellTime, serialToLocal, toCell } from '../sync/import/read-table.ts'
+import { checkCharacter } from '../identity/certno.ts'
+import { loadProfile } from '../profile/profile.ts'
+import { findHeader, normaliseHeader, recogniseHeader } from '../lists/columns.ts'
+import { normaliseCertType, normaliseName, resolveCategories } from '../lists/list-record.ts'
+import { readListFile } from '../lists/read-list.ts'
+import { cellTime, serialToLocal, toCell } from '../lists/read-table.ts'
 
 const profile = loadProfile('guangxi-liuzhou')
 const id18 = (first17: string): string => first17 + checkCharacter(first17)

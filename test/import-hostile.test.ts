@@ -10,8 +10,8 @@ import { join } from 'node:path'
 import zlib from 'node:zlib'
 import ExcelJS from 'exceljs'
 import iconv from 'iconv-lite'
-import { loadProfile } from '../agent/profile/profile.ts'
-import { readListFile, ListFileError } from '../sync/import/read-list.ts'
+import { loadProfile } from '../profile/profile.ts'
+import { readListFile, ListFileError } from '../lists/read-list.ts'
 import { ROOT, syntheticCertno, tempDir } from './helper.ts'
 
 const profile = loadProfile('guangxi-liuzhou')

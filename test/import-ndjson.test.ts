@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { checkCharacter } from '../agent/identity/certno.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
-import { readListFile, ListFileError } from '../sync/import/read-list.ts'
-import { REGISTRY_RECORD_SCHEMA_FILE } from '../sync/import/read-ndjson.ts'
+import { checkCharacter } from '../identity/certno.ts'
+import { loadProfile } from '../profile/profile.ts'
+import { readListFile, ListFileError } from '../lists/read-list.ts'
+import { REGISTRY_RECORD_SCHEMA_FILE } from '../lists/read-ndjson.ts'
 
 // The shipped Liuzhou profile: the category names and codes its counties' lists use.
 const profile = loadProfile('guangxi-liuzhou')

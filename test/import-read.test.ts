@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import ExcelJS from 'exceljs'
 import iconv from 'iconv-lite'
-import { checkCharacter } from '../agent/identity/certno.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
-import { readListFile, ListFileError } from '../sync/import/read-list.ts'
-import { readXlsx } from '../sync/import/read-table.ts'
-import type { ListRecord, ReadResult, RowProblem } from '../sync/import/list-record.ts'
+import { checkCharacter } from '../identity/certno.ts'
+import { loadProfile } from '../profile/profile.ts'
+import { readListFile, ListFileError } from '../lists/read-list.ts'
+import { readXlsx } from '../lists/read-table.ts'
+import type { ListRecord, ReadResult, RowProblem } from '../lists/list-record.ts'
 
 // The shipped Liuzhou profile: the category names and codes its counties' lists use.
 const profile = loadProfile('guangxi-liuzhou')

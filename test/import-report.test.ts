@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
-import { checkCharacter } from '../agent/identity/certno.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
-import { readListFile } from '../sync/import/read-list.ts'
-import { formatProblems, maskCertno, problemsToCsv } from '../sync/import/row-report.ts'
-import type { RowProblem } from '../sync/import/list-record.ts'
+import { checkCharacter } from '../identity/certno.ts'
+import { loadProfile } from '../profile/profile.ts'
+import { readListFile } from '../lists/read-list.ts'
+import { formatProblems, maskCertno, problemsToCsv } from '../lists/row-report.ts'
+import type { RowProblem } from '../lists/list-record.ts'
 
 const GOOD = '45020619580312001' + checkCharacter('45020619580312001')
 const BAD_CHECK = GOOD.slice(0, 17) + (GOOD[17] === '9' ? '8' : '9')

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { certno, person, syntheticCertno, tempDir, fangpin, ROOT } from './helper.ts'
 import { keys, publishTo, faultServer, type RegistryRecord } from './registry-fixture.ts'
 import { openStore, type Store } from '../agent/store/store.ts'
-import { publicKeyBase64 } from '../sync/registry/manifest.ts'
+import { publicKeyBase64 } from '../registry/manifest.ts'
 import type { LoadRecord } from '../agent/store/list.ts'
 
 const A = certno('45020619580312001')

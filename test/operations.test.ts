@@ -190,7 +190,7 @@ t.test('token create prints the token once; status reports the list; an import r
 async function demoDataDir (t: { teardown: (fn: () => unknown) => void }) {
   const { openStore } = await import('../agent/store/store.ts')
   const { ensureDemo } = await import('../agent/server.ts')
-  const { loadProfile } = await import('../agent/profile/profile.ts')
+  const { loadProfile } = await import('../profile/profile.ts')
   const dir = tempDir(t)
   const config = loadConfig({ FANGPIN_DATA_DIR: dir })
   const profile = loadProfile('guangxi-liuzhou')
@@ -218,7 +218,7 @@ t.test('the demo token is made with the demo list only: once revoked it stays re
 })
 
 t.test('a registry sync that replaces the demo list ends the demo token and the demo sign-in', async (t) => {
-  const { runSync } = await import('../sync/registry/sync.ts')
+  const { runSync } = await import('../agent/intake/registry-sync.ts')
   const { keys, publishTo, faultServer } = await import('./registry-fixture.ts')
   const { mkdirSync } = await import('node:fs')
   const { config, profile, store, ensureDemo } = await demoDataDir(t)

@@ -4,7 +4,7 @@ import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { indexProfile, loadProfile, normaliseLabel, resolveCategory, shippedProfiles, ProfileError, type LoadedProfile, type Profile } from '../agent/profile/profile.ts'
+import { indexProfile, loadProfile, normaliseLabel, resolveCategory, shippedProfiles, ProfileError, type LoadedProfile, type Profile } from '../profile/profile.ts'
 
 const CANONICAL = [
   'extreme_poverty', 'orphan', 'unsupported_child', 'minimum_living', 'near_minimum_living', 'returned_to_poverty',

@@ -3,8 +3,8 @@
 // resident memory rose while reading it. Run in its own process with a capped heap, so that a
 // file which exhausts memory kills this process, not the test run.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { loadProfile } from '../agent/profile/profile.ts'
-import { readListFile } from '../sync/import/read-list.ts'
+import { loadProfile } from '../profile/profile.ts'
+import { readListFile } from '../lists/read-list.ts'
 
 /** The kernel's high-water mark of this process's resident memory, in bytes; 0 where there is none. */
 function peakRss (): number {

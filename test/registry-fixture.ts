@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, basename } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { signManifest, SCHEMA_VERSION, type FileEntry, type Manifest } from '../sync/registry/manifest.ts'
+import { signManifest, SCHEMA_VERSION, type FileEntry, type Manifest } from '../registry/manifest.ts'
 
 export interface RegistryRecord {
   op: 'upsert' | 'delete'

@@ -7,12 +7,12 @@ import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from
 import { gunzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { certno, syntheticCertno, tempDir } from './helper.ts'
-import { registryCommand } from '../sync/registry/cli.ts'
-import { manifestSchemaErrors, publish, PublishRefused } from '../sync/registry/publish.ts'
-import { publicKeyBase64, readPrivateKey, readPublicKey, verifyManifest, type Manifest } from '../sync/registry/manifest.ts'
-import { readNdjson } from '../sync/import/read-ndjson.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
-import type { ListRecord } from '../sync/import/list-record.ts'
+import { registryCommand } from '../registry/cli.ts'
+import { manifestSchemaErrors, publish, PublishRefused } from '../registry/publish.ts'
+import { publicKeyBase64, readPrivateKey, readPublicKey, verifyManifest, type Manifest } from '../registry/manifest.ts'
+import { readNdjson } from '../lists/read-ndjson.ts'
+import { loadProfile } from '../profile/profile.ts'
+import type { ListRecord } from '../lists/list-record.ts'
 
 const ZHANG = certno('45020619580312001')
 const LI = certno('45020619700101004')

@@ -7,10 +7,10 @@ import { createHash, generateKeyPairSync } from 'node:crypto'
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT, syntheticCertno, tempDir } from './helper.ts'
-import { publish } from '../sync/registry/publish.ts'
-import { startRegistryServer } from '../sync/registry/serve.ts'
-import { verifyManifest, type Manifest } from '../sync/registry/manifest.ts'
-import type { ListRecord } from '../sync/import/list-record.ts'
+import { publish } from '../registry/publish.ts'
+import { startRegistryServer } from '../registry/serve.ts'
+import { verifyManifest, type Manifest } from '../registry/manifest.ts'
+import type { ListRecord } from '../lists/list-record.ts'
 
 interface Reply { status: number, headers: Record<string, string | string[] | undefined>, body: Buffer }
 
@@ -244,7 +244,7 @@ t.test('`registry serve` prints where it listens, serves the directory and stops
   const dir = tempDir(t)
   const { privateKey } = generateKeyPairSync('ed25519')
   await publish({ records: people(5), outDir: dir, privateKey, region: '450206' })
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sync', 'registry', 'cli-main.ts'), 'serve', dir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'registry', 'cli-main.ts'), 'serve', dir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {

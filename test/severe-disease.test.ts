@@ -5,8 +5,8 @@ import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { indexProfile, loadProfile, type Profile } from '../agent/profile/profile.ts'
-import { matchSevereDiseases, normaliseCode, type DiagnosisInput, type ProcedureInput } from '../agent/profile/severe-disease.ts'
+import { indexProfile, loadProfile, type Profile } from '../profile/profile.ts'
+import { matchSevereDiseases, normaliseCode, type DiagnosisInput, type ProcedureInput } from '../profile/severe-disease.ts'
 
 const gx = loadProfile('guangxi-liuzhou')
 const sx = loadProfile('shanxi')

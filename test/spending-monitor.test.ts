@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { build, tempDir, type Built } from './helper.ts'
 import { records, admit, charge, line, POOR, POOR2, LATE } from './charge-fixture.ts'
 import { keys, publishTo, faultServer, type RegistryRecord } from './registry-fixture.ts'
-import { publicKeyBase64 } from '../sync/registry/manifest.ts'
+import { publicKeyBase64 } from '../registry/manifest.ts'
 
 const openSpending = (b: Built, id: string) => b.store.alerts.open().filter((a) => a.mdtrt_id === id && a.kind.startsWith('spending_'))
 

@@ -4,7 +4,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import { parseDecimal, toFen, productMatches, canonicalDecimal, yuanText } from '../agent/rules/money.ts'
 import { limits, status, headroomFen, hospitalBorneFen, overLimit, sharePct, totals } from '../agent/rules/spending.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
+import { loadProfile } from '../profile/profile.ts'
 
 const l = limits(loadProfile('guangxi-liuzhou'))
 

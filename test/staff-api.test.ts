@@ -173,7 +173,7 @@ t.test('fangpin user add creates a staff account from --password-stdin; short pa
   t.match(list.stdout, /张收费\s+billing/)
   const store = openStore(dataDir)
   t.teardown(() => store.close())
-  const { verifyPassword } = await import('../agent/staff/password.ts')
+  const { verifyPassword } = await import('../agent/rules/password.ts')
   t.ok(await verifyPassword('a good password', store.staff.passwordHash('张收费')!))
   t.equal(store.audit.recent(5, 'staff.user_add').length, 1)
   const disabled = await fangpin(['user', 'disable', '张收费'], { FANGPIN_DATA_DIR: dataDir })

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { build, certno, person, tempDir, fangpin, startAgent, ROOT } from './helper.ts'
 import { openStore } from '../agent/store/store.ts'
 import { loadConfig } from '../agent/config.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
+import { loadProfile } from '../profile/profile.ts'
 import { buildApp } from '../agent/app.ts'
 
 const A = certno('45020619580312001')

@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { tempDir, certno } from './helper.ts'
 import { keys, publishTo, faultServer, type RegistryRecord } from './registry-fixture.ts'
 import { openStore, type Store } from '../agent/store/store.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
-import { runSync, type SyncOptions } from '../sync/registry/sync.ts'
+import { loadProfile } from '../profile/profile.ts'
+import { runSync, type SyncOptions } from '../agent/intake/registry-sync.ts'
 
 const profile = loadProfile('guangxi-liuzhou')
 const A = certno('45020619580312001')

@@ -11,10 +11,10 @@ import type { AddressInfo } from 'node:net'
 import { build, tempDir, certno, person, startAgent, ROOT } from './helper.ts'
 import { keys, publishTo, type RegistryRecord } from './registry-fixture.ts'
 import { openStore, type Store } from '../agent/store/store.ts'
-import { loadProfile } from '../agent/profile/profile.ts'
+import { loadProfile } from '../profile/profile.ts'
 import { loadConfig, ConfigError } from '../agent/config.ts'
-import { publicKeyBase64 } from '../sync/registry/manifest.ts'
-import { runSync, type SyncOptions } from '../sync/registry/sync.ts'
+import { publicKeyBase64 } from '../registry/manifest.ts'
+import { runSync, type SyncOptions } from '../agent/intake/registry-sync.ts'
 
 const profile = loadProfile('guangxi-liuzhou')
 const A = certno('45020619580312001')

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { build, certno, tempDir, fangpin, syntheticCertno, killMidLoad, ROOT } from './helper.ts'
 import { keys, publishTo, faultServer, type RegistryRecord } from './registry-fixture.ts'
 import { openStore } from '../agent/store/store.ts'
-import { publicKeyBase64 } from '../sync/registry/manifest.ts'
+import { publicKeyBase64 } from '../registry/manifest.ts'
 
 const A = certno('45020619580312001')
 const B = certno('45020619700101004')

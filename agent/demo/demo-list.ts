@@ -3,7 +3,7 @@
 // started, several identities). Loaded only into an empty data directory with no registry, and
 // flagged as demo everywhere it shows (log, /readyz, every answer's cards).
 // The address code 450206 is 柳江区; birth dates and sequence numbers are made up.
-import { checkCharacter } from '../identity/certno.ts'
+import { checkCharacter } from '../../identity/certno.ts'
 import type { LoadRecord } from '../store/list.ts'
 
 /** A well-known token valid only while the demo list is loaded: the README's curl example uses it. */

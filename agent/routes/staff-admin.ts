@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { FangpinConflict, FangpinNotFound, FangpinValidation } from '../errors.ts'
 import { StaffUserError, type StaffRole } from '../store/staff.ts'
 import type { TokenRole } from '../store/tokens.ts'
-import { SyncBusy } from '../../sync/registry/sync.ts'
+import { SyncBusy } from '../intake/registry-sync.ts'
 import { staffName } from './staff.ts'
 import { errorResponses } from './responses.ts'
 

@@ -2,8 +2,8 @@
 // and every look at a patient's stay is audited under the staff member's name.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { FangpinSigninFailed, FangpinTooManyAttempts } from '../errors.ts'
-import { verifyPassword, decoyHash } from '../staff/password.ts'
-import { SignInLimit } from '../staff/sign-in-limit.ts'
+import { verifyPassword, decoyHash } from '../rules/password.ts'
+import { SignInLimit } from '../rules/sign-in-limit.ts'
 import { SESSION_COOKIE, readCookie } from '../plugins/app/staff-auth.ts'
 import { inpatients, stayDetail, openStay, trimId, statusCounts } from '../rules/stay.ts'
 import { listAlerts, acknowledgeAlert } from '../rules/alert.ts'

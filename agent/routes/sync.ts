@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { FangpinConflict } from '../errors.ts'
-import { SyncBusy } from '../../sync/registry/sync.ts'
+import { SyncBusy } from '../intake/registry-sync.ts'
 import { errorResponses } from './responses.ts'
 
 export default async function syncRoutes (fastify: FastifyInstance): Promise<void> {

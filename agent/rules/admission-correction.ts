@@ -3,7 +3,7 @@
 // accepted, but it must not silence the discharge gate unseen: a correction that makes a monitored
 // stay exempt (or no longer exempt) raises an alert naming the change and the status before it, and
 // the gate warns until someone has acknowledged it.
-import type { LoadedProfile } from '../profile/profile.ts'
+import type { LoadedProfile } from '../../profile/profile.ts'
 import type { Store } from '../store/store.ts'
 import type { StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'

@@ -2,8 +2,8 @@
 // admission: a retry of the same request gets the same answer even if the list changed since, and
 // a different certno under the same mdtrt_id is refused (two patients on one visit id is an HIS bug).
 import type { FastifyInstance } from 'fastify'
-import { keyedMac } from '../identity/subject-key.ts'
-import { maskName } from '../identity/name.ts'
+import { keyedMac } from '../../identity/subject-key.ts'
+import { maskName } from '../../identity/name.ts'
 import { FangpinConflict, FangpinListNotLoaded } from '../errors.ts'
 import { decide, type Decision } from './eligibility.ts'
 import { normaliseSubject, hisTime, certTypeOf, checkVisitId } from './subject.ts'

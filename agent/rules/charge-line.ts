@@ -2,7 +2,7 @@
 // catalog split. The schema has already checked the shapes; here are the checks a schema cannot
 // make: money that is real money, a split that adds up, cnt × pric that matches the amount.
 import { createHash } from 'node:crypto'
-import type { LoadedProfile } from '../profile/profile.ts'
+import type { LoadedProfile } from '../../profile/profile.ts'
 import { FangpinValidation, withDetails, type ErrorDetail } from '../errors.ts'
 import { parseDecimal, toFen, productMatches, canonicalDecimal, type Decimal } from './money.ts'
 import { hisTime } from './subject.ts'

@@ -2,10 +2,10 @@
 // Policy: 000 四(二)3 and 五(一)1 — identify at admission (入院登记即识别) and grant 先诊疗后付费;
 // 001 四 — several identities: 待遇就高不就低; 004 一(三)2 — an identity counts from its start to
 // its end (death ends it in that month), so windows are evaluated at the admission time, not "now".
-import type { LoadedProfile } from '../profile/profile.ts'
-import { matchSevereDiseases, type SevereDiseaseMatch } from '../profile/severe-disease.ts'
+import type { LoadedProfile } from '../../profile/profile.ts'
+import { matchSevereDiseases, type SevereDiseaseMatch } from '../../profile/severe-disease.ts'
 import type { ListPerson, ListState, StoredIdentity } from '../store/list.ts'
-import { datePart } from './local-time.ts'
+import { datePart } from '../../base/local-time.ts'
 
 export type Indicator = 'info' | 'warning' | 'critical'
 

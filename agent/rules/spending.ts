@@ -6,7 +6,7 @@
 //
 // All comparisons are exact integer arithmetic on fen and basis points: a stay at exactly 90.00 %
 // is within the rule (90%以上 includes 90 %), one fen more out of catalog is not.
-import type { LoadedProfile } from '../profile/profile.ts'
+import type { LoadedProfile } from '../../profile/profile.ts'
 import { card, type Card } from './eligibility.ts'
 import { yuan, yuanText } from './money.ts'
 

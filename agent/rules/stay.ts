@@ -2,14 +2,14 @@
 // and the alerts that follow from a change. Every writer (charges, cancellations, exemptions, a
 // list update, an admission correction, discharge) calls refreshAlerts inside its transaction, so
 // the alerts always match the totals that were committed with them.
-import type { LoadedProfile } from '../profile/profile.ts'
+import type { LoadedProfile } from '../../profile/profile.ts'
 import type { Store } from '../store/store.ts'
 import type { StayListRow, StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'
 import { limits, status, totals, sharePct, hospitalBorneFen, headroomFen, type Amounts, type StayFlags, type SpendingStatus, type Totals } from './spending.ts'
 import { yuan, yuanText } from './money.ts'
 import { alertView, type AlertView } from './alert.ts'
-import { datePart, nowLocal } from './local-time.ts'
+import { datePart, nowLocal } from '../../base/local-time.ts'
 import { FangpinNotFound, FangpinStayClosed } from '../errors.ts'
 import { decide, type IdentityView, type Decision } from './eligibility.ts'
 import type { OutOfCatalogItem } from '../store/charges.ts'

@@ -1,9 +1,9 @@
 // Turning what the HIS sent into the person key the list is indexed by. A bad ID number is the
 // caller's error (400 naming the reason), never a silent "not on the list".
-import { normaliseCertno, normaliseOtherCertno } from '../identity/certno.ts'
-import { parseCertType } from '../identity/cert-type.ts'
+import { normaliseCertno, normaliseOtherCertno } from '../../identity/certno.ts'
+import { parseCertType } from '../../identity/cert-type.ts'
 import { FangpinInvalidCertno, FangpinValidation, withDetails } from '../errors.ts'
-import { parseLocalTime, nowLocal } from './local-time.ts'
+import { parseLocalTime, nowLocal } from '../../base/local-time.ts'
 
 export const RESIDENT_ID_CARD = '01'
 

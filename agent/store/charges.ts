@@ -1,7 +1,24 @@
 // 2301 fee lines of each stay. Looked up by (mdtrt_id, feedetl_sn), the primary key: one indexed
 // read per line to tell a new line from a retry.
 import type { DB } from './db.ts'
-import type { ChargeLine } from '../rules/charge-line.ts'
+
+/** A line as it is stored: checked and split by the charge rule (rules/charge-line.ts) first. */
+export interface NewChargeLine {
+  feedetl_sn: string
+  init_feedetl_sn: string | null
+  fee_ocur_time: string
+  med_list_codg: string | null
+  medins_list_codg: string | null
+  med_list_name: string | null
+  chrgitm_lv: string | null
+  cnt: string
+  pric: string
+  amount_fen: number
+  out_fen: number
+  /** the platform's split, when the HIS sent it */
+  split: { fulamt: number, overlmt: number, preselfpay: number, inscp: number } | null
+  content_hash: string
+}
 
 export interface StoredLine {
   feedetl_sn: string
@@ -51,7 +68,7 @@ export class ChargeRepository {
     return this.getStmt.get(mdtrtId, sn) as StoredLine | undefined
   }
 
-  store (mdtrtId: string, line: ChargeLine & { feedetl_sn: string, out_fen: number }, client: string | null, revive: boolean): void {
+  store (mdtrtId: string, line: NewChargeLine, client: string | null, revive: boolean): void {
     const params = {
       mdtrt_id: mdtrtId,
       ...line,

@@ -2,9 +2,9 @@
 // whole-list replacement by writing a new generation and flipping to it.
 import type Database from 'better-sqlite3'
 import type { DB } from './db.ts'
-import { personKey } from '../identity/subject-key.ts'
-import { maskName } from '../identity/name.ts'
-import { processAlive } from './process-alive.ts'
+import { personKey } from '../../identity/subject-key.ts'
+import { maskName } from '../../identity/name.ts'
+import { processAlive } from '../../base/process-alive.ts'
 
 export interface StoredIdentity {
   category: string
@@ -31,7 +31,7 @@ export interface ListState {
   data_as_of: string | null
 }
 
-/** What a list load consumes: the registry record shape, already normalised (see sync/import/list-record.ts). */
+/** What a list load consumes: the registry record shape, already normalised (see lists/list-record.ts). */
 export interface LoadRecord {
   op?: 'upsert' | 'delete'
   certno: string

@@ -1,5 +1,5 @@
 // Failed staff sign-ins and the locks they lead to, in the database: a restart is not a way to reset
-// a lock, and IT ends one from the command line while the agent runs (agent/staff/sign-in-limit.ts
+// a lock, and IT ends one from the command line while the agent runs (agent/rules/sign-in-limit.ts
 // holds the policy: how many failures, for how long).
 import { createHmac } from 'node:crypto'
 import type { DB } from './db.ts'

@@ -1,7 +1,7 @@
 // Staff users and their sessions.
 import { createHash, randomBytes } from 'node:crypto'
 import type { DB } from './db.ts'
-import { hashPassword, passwordProblem } from '../staff/password.ts'
+import { hashPassword, passwordProblem } from '../rules/password.ts'
 
 export type StaffRole = 'billing' | 'admin'
 

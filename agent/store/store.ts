@@ -1,7 +1,7 @@
 // Everything one data directory holds, opened together: the database, the subject key that
 // hashes ID numbers, and the repositories over them.
 import { openDatabase, type DB } from './db.ts'
-import { loadOrCreateSubjectKey, keyFingerprint, SubjectKeyError } from '../identity/subject-key.ts'
+import { loadOrCreateSubjectKey, keyFingerprint, SubjectKeyError } from '../../identity/subject-key.ts'
 import { ListRepository } from './list.ts'
 import { AdmissionRepository } from './admissions.ts'
 import { AuditRepository } from './audit.ts'

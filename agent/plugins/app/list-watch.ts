@@ -8,7 +8,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Store } from '../../store/store.ts'
 import { listView } from '../../rules/eligibility.ts'
-import { recheckOpenAdmissions } from '../../../sync/registry/recheck.ts'
+import { recheckOpenAdmissions } from '../../rules/recheck.ts'
 
 const CHECK_EVERY_MS = 5 * 60_000
 const RECHECK_EVERY_MS = 60 * 60_000

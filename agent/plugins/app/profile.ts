@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { LoadedProfile } from '../../profile/profile.ts'
+import type { LoadedProfile } from '../../../profile/profile.ts'
 import type { Config } from '../../config.ts'
 
 declare module 'fastify' {

@@ -1,11 +1,11 @@
 // Keeps the list current without anyone touching it: the registry sync on FANGPIN_SYNC_CRON (the
 // hospital's local time), once at start when the list is stale or not from the registry, and on
-// demand. Runs never overlap (see sync/registry/sync.ts), end by FANGPIN_SYNC_TIMEOUT_MINUTES at the
+// demand. Runs never overlap (see agent/intake/registry-sync.ts), end by FANGPIN_SYNC_TIMEOUT_MINUTES at the
 // latest, and a shutdown stops a running one instead of waiting for a slow registry.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import cron, { type ScheduledTask } from 'node-cron'
-import { runSync, syncRunLive, SyncBusy, INTERRUPTED, type SyncResult, type SyncTrigger } from '../../../sync/registry/sync.ts'
+import { runSync, syncRunLive, SyncBusy, INTERRUPTED, type SyncResult, type SyncTrigger } from '../../intake/registry-sync.ts'
 import { listView } from '../../rules/eligibility.ts'
 
 export interface SyncStatus {

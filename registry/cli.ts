@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util'
 import { existsSync, statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { tmpdir } from 'node:os'
-import { loadConfig, ConfigError } from '../../agent/config.ts'
-import { loadProfile, ProfileError } from '../../agent/profile/profile.ts'
+import { DEFAULT_TZ, isValidTimeZone } from '../base/local-time.ts'
+import { DEFAULT_PROFILE, loadProfile, ProfileError } from '../profile/profile.ts'
 import { readPrivateKey, RegistryKeyError } from './manifest.ts'
 
 export const REGISTRY_USAGE = `usage:
@@ -118,15 +118,19 @@ async function cmdPublish (args: string[], io: RegistryIo): Promise<number> {
     return 1
   }
 
+  // The same FANGPIN_PROFILE and FANGPIN_TZ as the county's agents, read here without the agent:
+  // the category names and the time zone the list is written in.
+  const tz = io.env.FANGPIN_TZ ?? DEFAULT_TZ
+  if (!isValidTimeZone(tz)) {
+    io.err.write(`FANGPIN_TZ="${tz}" is not a time zone this Node.js knows: use an IANA name such as ${DEFAULT_TZ}\n`)
+    return 1
+  }
   let profile
-  let tz
   try {
-    const config = loadConfig(io.env)
-    profile = loadProfile(config.profile)
-    tz = config.tz
+    profile = loadProfile(io.env.FANGPIN_PROFILE ?? DEFAULT_PROFILE)
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof ProfileError) {
-      io.err.write(`${err.message}\n`)
+    if (err instanceof ProfileError) {
+      io.err.write(`FANGPIN_PROFILE: ${err.message}\n`)
       return 1
     }
     throw err
@@ -148,9 +152,9 @@ async function cmdPublish (args: string[], io: RegistryIo): Promise<number> {
   }
 
   // The readers pull in exceljs and csv-parse; keygen and serve do not need them.
-  const { readListFile, ListFileError } = await import('../import/read-list.ts')
-  const { formatProblems } = await import('../import/row-report.ts')
-  const { writeReport } = await import('../import.ts')
+  const { readListFile, ListFileError } = await import('../lists/read-list.ts')
+  const { formatProblems } = await import('../lists/row-report.ts')
+  const { writeReport } = await import('../lists/row-report.ts')
   const { publish, PublishRefused } = await import('./publish.ts')
 
   let read
@@ -209,7 +213,7 @@ async function cmdServe (args: string[], io: RegistryIo): Promise<number> {
     return 1
   }
   const { startRegistryServer } = await import('./serve.ts')
-  const { MANIFEST_FILE } = await import('./publish.ts')
+  const { MANIFEST_FILE } = await import('./manifest.ts')
   let running
   try {
     running = await startRegistryServer(dir, {

@@ -2,10 +2,10 @@
 // put any list into every hospital: it is written readable by its owner only, and never replaced
 // by accident — a new key silently cuts every hospital configured with the old public key off.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import { existsSync, linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { generateRegistryKeys, publicKeyBase64 } from './manifest.ts'
-import { fsyncDir, fsyncFile } from './publish.ts'
+import { writeFileAtomic } from '../base/files.ts'
 
 export const PRIVATE_KEY_FILE = 'registry.key'
 export const PUBLIC_KEY_FILE = 'registry.pub'
@@ -22,24 +22,6 @@ export interface KeygenResult {
   publicKeyBase64: string
 }
 
-
-/**
- * Writes `body` to `file` under a temporary name first, with `mode` from the start (never a
- * moment with looser permissions). Without `overwrite`, an existing file makes it fail with
- * EEXIST: link() refuses to replace, so there is no check-then-write race.
- */
-function writeFileAtomic (file: string, body: string, mode: number, overwrite: boolean): void {
-  const tmp = join(dirname(file), `.${process.pid}-${Date.now()}.keytmp`)
-  writeFileSync(tmp, body, { mode, flag: 'wx' })
-  try {
-    fsyncFile(tmp)
-    if (overwrite) renameSync(tmp, file)
-    else linkSync(tmp, file)
-  } finally {
-    try { unlinkSync(tmp) } catch { /* renamed away */ }
-  }
-  fsyncDir(dirname(file))
-}
 
 export function keygen (outDir: string, opts: { force?: boolean } = {}): KeygenResult {
   const dir = resolve(outDir)

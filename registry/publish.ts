@@ -4,12 +4,12 @@
 // last, so a reader never sees a manifest that points at a missing or half-written file.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import {
-  closeSync, createReadStream, createWriteStream, existsSync, fsyncSync, linkSync, mkdirSync, openSync,
+  createReadStream, createWriteStream, existsSync, linkSync, mkdirSync,
   readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, type WriteStream
 } from 'node:fs'
 import { once } from 'node:events'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { schemaFile } from '../base/paths.ts'
 import { createInterface } from 'node:readline'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -17,22 +17,16 @@ import { createGzip, createGunzip } from 'node:zlib'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import type { ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
-import type { ListRecord } from '../import/list-record.ts'
-import { processAlive } from '../../agent/store/process-alive.ts'
-import { sha256File } from './client.ts'
+import type { ListRecord } from '../lists/list-record.ts'
+import { processAlive } from '../base/process-alive.ts'
+import { fsyncDir, fsyncFile, sha256File } from '../base/files.ts'
+import { maskCertno } from '../lists/row-report.ts'
+import { canonicalJson, signManifest, verifyManifest, DATA_FILE, MANIFEST_FILE, SCHEMA_VERSION, type FileEntry, type Manifest } from './manifest.ts'
 
-export { sha256File }
-import { maskCertno } from '../import/row-report.ts'
-import { canonicalJson, signManifest, verifyManifest, SCHEMA_VERSION, type FileEntry, type Manifest } from './manifest.ts'
-
-export const MANIFEST_FILE = 'manifest.json'
-/** Names a manifest may point at: bare names, so a manifest never leads outside its directory. */
-export const DATA_FILE = /^(?:full-(\d+)|delta-(\d+)-(\d+))\.ndjson\.gz$/
 export const DEFAULT_EXPIRES_DAYS = 40
 
-const here = dirname(fileURLToPath(import.meta.url))
-export const MANIFEST_SCHEMA_FILE = resolve(here, '..', '..', 'schemas', 'manifest.schema.json')
-const RECORD_SCHEMA_FILE = resolve(here, '..', '..', 'schemas', 'registry-record.schema.json')
+export const MANIFEST_SCHEMA_FILE = schemaFile('manifest')
+const RECORD_SCHEMA_FILE = schemaFile('registry-record')
 
 /** A publish that must not happen; the message says why and what to do. Nothing was changed. */
 export class PublishRefused extends Error {
@@ -202,23 +196,6 @@ class GzipNdjsonWriter {
   }
 }
 
-export function fsyncFile (file: string): void {
-  const fd = openSync(file, 'r')
-  try { fsyncSync(fd) } finally { closeSync(fd) }
-}
-
-/** Makes renames in `dir` durable. Not possible on every platform (Windows); best effort there. */
-export function fsyncDir (dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // a directory cannot be opened or synced here; the rename itself is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
-}
 
 const TEMP_FILE = /^\.(?:manifest\.json|full-\d+\.ndjson\.gz|delta-\d+-\d+\.ndjson\.gz)\.\d+\.tmp$/
 
@@ -227,24 +204,6 @@ function tempName (dir: string, name: string): string {
   return join(dir, `.${name}.${process.pid}.tmp`)
 }
 
-/**
- * Writes `records` as a gzip NDJSON data file (temp name, fsync, rename) and returns what a
- * manifest says about it. Exported for tests that need hand-made files (a duplicate, a bad record).
- */
-export async function writeDataFile (dir: string, name: string, records: Iterable<unknown> | AsyncIterable<unknown>): Promise<WrittenFile> {
-  if (!DATA_FILE.test(name)) throw new Error(`${name} is not a registry data-file name`)
-  const w = new GzipNdjsonWriter(tempName(dir, name))
-  try {
-    for await (const r of records) await w.line(typeof r === 'string' ? r : JSON.stringify(r))
-    const out = await w.end()
-    renameSync(w.tmp, join(dir, name))
-    fsyncDir(dir)
-    return out
-  } catch (err) {
-    await w.abort()
-    throw err
-  }
-}
 
 /** Writes a signed manifest last and atomically: temp file, fsync, rename, fsync of the directory. */
 export function writeManifestFile (dir: string, manifest: Manifest): void {

@@ -6,10 +6,9 @@
 // the database), a transfer slower than a minimum rate is cut, and the caller's signal (the sync's
 // deadline, the agent shutting down) ends any request or wait at once.
 import { request } from 'undici'
-import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs'
+import { sha256File } from '../../base/files.ts'
+import { closeSync, existsSync, mkdirSync, openSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 
 export interface ClientOptions {
   /** attempts per call, first included */
@@ -186,11 +185,6 @@ export async function fetchText (url: string, opts: ClientOptions = {}, maxBytes
   }
 }
 
-export async function sha256File (file: string): Promise<string> {
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file), hash)
-  return hash.digest('hex')
-}
 
 /**
  * Stops reading an answer and drops its connection. undici reports the stop as an error on the

@@ -3,6 +3,9 @@
 // Keeping them as fixed-width local strings lets windows be compared as strings, and a
 // date-only end of an identity is stored as 23:59:59 of that day so it covers the whole day.
 
+/** The hospital's zone when FANGPIN_TZ is not set: every county this agent serves is on Beijing time. */
+export const DEFAULT_TZ = 'Asia/Shanghai'
+
 const DATE_TIME = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/
 const COMPACT = /^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$/
 const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/
@@ -68,7 +71,7 @@ export function parseLocalTime (text: string, opts: { endOfDay?: boolean, tz?: s
     if (!validParts(y, mo, d0, h, mi, Number.isNaN(s) ? 0 : s)) return null
     const d = new Date(t)
     if (Number.isNaN(d.getTime())) return null
-    return toLocal(d, opts.tz ?? 'Asia/Shanghai')
+    return toLocal(d, opts.tz ?? DEFAULT_TZ)
   }
   const m = DATE_TIME.exec(t) ?? COMPACT.exec(t) ?? CHINESE.exec(t)
   if (m === null) return null
@@ -79,16 +82,6 @@ export function parseLocalTime (text: string, opts: { endOfDay?: boolean, tz?: s
   const s = dateOnly ? (opts.endOfDay === true ? 59 : 0) : m[6] === undefined ? 0 : Number(m[6])
   if (!validParts(y, mo, d, h, mi, s)) return null
   return `${pad(y, 4)}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}`
-}
-
-/** Strict form required on the HIS API: 'YYYY-MM-DD HH:mm:ss' or 'YYYY-MM-DD'. */
-export const HIS_TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}:\\d{2})?$'
-
-/** Hours between two local wall-clock times of the same zone (b - a). */
-export function hoursBetween (a: string, b: string): number {
-  const ta = Date.parse(a.replace(' ', 'T') + 'Z')
-  const tb = Date.parse(b.replace(' ', 'T') + 'Z')
-  return (tb - ta) / 3_600_000
 }
 
 /** The calendar date part, for messages: '2026-03-01'. */

@@ -5,6 +5,7 @@ import { readFileSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join, resolve } from 'node:path'
 import { Ajv2020 } from 'ajv/dist/2020.js'
+import { schemaFile } from '../base/paths.ts'
 
 export interface CategoryDef {
   /** canonical id, e.g. extreme_poverty */
@@ -66,10 +67,13 @@ export interface LoadedProfile extends Profile {
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
-export const PROFILES_DIR = resolve(here, '..', 'profiles')
-export const PROFILE_SCHEMA_FILE = resolve(here, '..', '..', 'schemas', 'profile.schema.json')
+export const PROFILES_DIR = resolve(here, 'profiles')
+export const PROFILE_SCHEMA_FILE = schemaFile('profile')
 
 export class ProfileError extends Error {}
+
+/** The profile used when FANGPIN_PROFILE is not set (the product's first region). */
+export const DEFAULT_PROFILE = 'guangxi-liuzhou'
 
 /** Full-width letters and digits to ASCII, blanks removed: county exports mix both. */
 export function normaliseLabel (s: string): string {
@@ -130,7 +134,7 @@ function checkSevereDiseases (profile: Profile): void {
 }
 
 /**
- * Loads a profile by id (a file shipped in agent/profiles) or by path, validates it against
+ * Loads a profile by id (a file shipped in profile/profiles) or by path, validates it against
  * schemas/profile.schema.json and indexes its category names.
  */
 export function loadProfile (idOrPath: string): LoadedProfile {

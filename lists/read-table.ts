@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import ExcelJS from 'exceljs'
 import { parse as parseCsv } from 'csv-parse'
 import iconv from 'iconv-lite'
-import { parseLocalTime } from '../../agent/rules/local-time.ts'
+import { parseLocalTime } from '../base/local-time.ts'
 import { FIELD_LABELS, findHeader, missingColumnReason, REQUIRED_FIELDS } from './columns.ts'
 import type { ColumnMap, HeaderCandidate, ListField } from './columns.ts'
 import {

@@ -1,4 +1,4 @@
-// `node --import tsx sync/registry/cli-main.ts …`: the registry commands without the agent's CLI,
+// `node --import tsx registry/cli-main.ts …`: the registry commands without the agent's CLI,
 // for tests that run them as a child process the way an operator would.
 import { registryCommand } from './cli.ts'
 

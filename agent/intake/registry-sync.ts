@@ -5,16 +5,16 @@
 import { join } from 'node:path'
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import type { KeyObject } from 'node:crypto'
-import type { Store } from '../../agent/store/store.ts'
-import type { LoadResult } from '../../agent/store/list.ts'
-import type { LoadedProfile } from '../../agent/profile/profile.ts'
-import { readNdjson } from '../import/read-ndjson.ts'
-import { formatProblems } from '../import/row-report.ts'
-import { verifyManifest, SCHEMA_VERSION, type FileEntry, type Manifest } from './manifest.ts'
-import { download, fetchText, type ClientOptions } from './client.ts'
-import { recheckOpenAdmissions } from './recheck.ts'
-import { endDemoAccess } from '../../agent/demo/demo-access.ts'
-import { processAlive } from '../../agent/store/process-alive.ts'
+import type { Store } from '../store/store.ts'
+import type { LoadResult } from '../store/list.ts'
+import type { LoadedProfile } from '../../profile/profile.ts'
+import { readNdjson } from '../../lists/read-ndjson.ts'
+import { formatProblems } from '../../lists/row-report.ts'
+import { verifyManifest, DATA_FILE, MANIFEST_FILE, SCHEMA_VERSION, type FileEntry, type Manifest } from '../../registry/manifest.ts'
+import { download, fetchText, type ClientOptions } from './registry-client.ts'
+import { recheckOpenAdmissions } from '../rules/recheck.ts'
+import { endDemoAccess } from '../demo/demo-access.ts'
+import { processAlive } from '../../base/process-alive.ts'
 
 export type SyncTrigger = 'cron' | 'start' | 'cli' | 'api'
 
@@ -60,7 +60,6 @@ function fileUrl (base: string, file: string): string {
   return new URL(file, base.endsWith('/') ? base : base + '/').href
 }
 
-const MANIFEST_FILE = 'manifest.json'
 
 /** Checks that are about trust, not transport: each refusal names what is wrong. */
 export function checkManifest (m: Manifest, publicKey: KeyObject, loadedSeq: number | null, region: string | null, now: Date): void {
@@ -87,7 +86,7 @@ export function checkManifest (m: Manifest, publicKey: KeyObject, loadedSeq: num
     throw new SyncRefused('the manifest is inconsistent: its full snapshot is not of the same sequence')
   }
   for (const f of [m.file, m.full.file]) {
-    if (!/^(full-\d+|delta-\d+-\d+)\.ndjson\.gz$/.test(f)) throw new SyncRefused(`the manifest names an unexpected file "${f}"`)
+    if (!DATA_FILE.test(f)) throw new SyncRefused(`the manifest names an unexpected file "${f}"`)
   }
 }
 

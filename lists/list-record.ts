@@ -2,10 +2,10 @@
 // same whatever the file looked like: ID numbers, certificate types, category names, identity
 // windows. Keeping them in one place is what makes a county's xlsx and the registry's ndjson of
 // the same people give the same records.
-import { checkCharacter, normaliseCertno, normaliseOtherCertno } from '../../agent/identity/certno.ts'
-import type { CertnoProblem } from '../../agent/identity/certno.ts'
-import { resolveCategory } from '../../agent/profile/profile.ts'
-import type { CategoryDef, LoadedProfile } from '../../agent/profile/profile.ts'
+import { checkCharacter, normaliseCertno, normaliseOtherCertno } from '../identity/certno.ts'
+import type { CertnoProblem } from '../identity/certno.ts'
+import { resolveCategory } from '../profile/profile.ts'
+import type { CategoryDef, LoadedProfile } from '../profile/profile.ts'
 
 export interface IdentityRecord {
   /** canonical id from the profile */
@@ -52,7 +52,7 @@ export interface ReadResult {
 
 export interface ReadOptions {
   profile: LoadedProfile
-  /** default 'Asia/Shanghai' */
+  /** default DEFAULT_TZ (base/local-time.ts) */
   tz?: string
   onProgress?: (rowsDone: number, rowsTotal: number | undefined) => void
 }
@@ -62,8 +62,8 @@ export class ListFileError extends Error {
   override name = 'ListFileError'
 }
 
-export { RESIDENT_ID, toHalfWidth, normaliseCertType, parseCertType, unknownCertTypeReason } from '../../agent/identity/cert-type.ts'
-import { RESIDENT_ID, toHalfWidth } from '../../agent/identity/cert-type.ts'
+export { RESIDENT_ID, toHalfWidth, normaliseCertType, parseCertType, unknownCertTypeReason } from '../identity/cert-type.ts'
+import { RESIDENT_ID, toHalfWidth } from '../identity/cert-type.ts'
 
 const CERTNO_REASONS: Record<CertnoProblem, (raw: string) => string> = {
   bad_length: (raw) => `长度错误：应为18位（或15位旧号码），实际为${raw.length}位`,

@@ -7,6 +7,12 @@ import { existsSync, readFileSync } from 'node:fs'
 /** The record format version this agent understands (schemas/registry-record.schema.json). */
 export const SCHEMA_VERSION = 1
 
+/** The signed manifest's name in a registry directory. */
+export const MANIFEST_FILE = 'manifest.json'
+
+/** Names a manifest may point at: bare names, so a manifest never leads outside its directory. */
+export const DATA_FILE = /^(?:full-(\d+)|delta-(\d+)-(\d+))\.ndjson\.gz$/
+
 export interface FileEntry {
   kind: 'full' | 'delta'
   /** sequence number this file brings the list to */

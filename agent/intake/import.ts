@@ -1,16 +1,16 @@
 // `fangpin import <file>`: a county export becomes the serving list. All or nothing by default —
 // a list with one wrong row is a list someone must look at before patients are turned away by it;
 // --allow-partial loads the good rows and leaves the report of the bad ones beside the file.
-import { writeFileSync, renameSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
-import type { LoadedProfile } from '../agent/profile/profile.ts'
-import { recheckOpenAdmissions } from './registry/recheck.ts'
-import type { Store } from '../agent/store/store.ts'
-import type { LoadResult } from '../agent/store/list.ts'
-import { endDemoAccess } from '../agent/demo/demo-access.ts'
-import { readListFile } from './import/read-list.ts'
-import type { ReadResult, RowProblem } from './import/list-record.ts'
-import { problemsToCsv } from './import/row-report.ts'
+import { basename } from 'node:path'
+import { DEFAULT_TZ } from '../../base/local-time.ts'
+import type { LoadedProfile } from '../../profile/profile.ts'
+import { recheckOpenAdmissions } from '../rules/recheck.ts'
+import type { Store } from '../store/store.ts'
+import type { LoadResult } from '../store/list.ts'
+import { endDemoAccess } from '../demo/demo-access.ts'
+import { readListFile } from '../../lists/read-list.ts'
+import type { ReadResult, RowProblem } from '../../lists/list-record.ts'
+import { writeReport } from '../../lists/row-report.ts'
 
 export class ImportRejected extends Error {
   constructor (message: string, public readonly problems: RowProblem[], public readonly reportFile: string | null) {
@@ -34,23 +34,6 @@ export interface ImportOutcome {
   reportFile: string | null
 }
 
-/** Writes the row report beside the imported file, or in the data directory if that is read-only. */
-export function writeReport (file: string, dataDir: string, problems: RowProblem[]): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')
-  const name = `${basename(file)}.errors-${stamp}.csv`
-  const body = problemsToCsv(problems)
-  for (const dir of [dirname(file), dataDir]) {
-    const target = join(dir, name)
-    try {
-      writeFileSync(`${target}.tmp`, body, { mode: 0o600 })
-      renameSync(`${target}.tmp`, target)
-      return target
-    } catch {
-      // try the next place
-    }
-  }
-  throw new Error(`could not write the row report for ${file}`)
-}
 
 export async function importList (store: Store, profile: LoadedProfile, file: string, opts: ImportOptions = {}): Promise<ImportOutcome> {
   const read = await readListFile(file, { profile, tz: opts.tz, onProgress: opts.onReadProgress })
@@ -85,6 +68,6 @@ export async function importList (store: Store, profile: LoadedProfile, file: st
   })
   store.alerts.resolve('list_stale')
   // As after a registry sync: stays whose patient is now on the list are flagged and monitored.
-  await recheckOpenAdmissions(store, profile, opts.tz ?? 'Asia/Shanghai', null)
+  await recheckOpenAdmissions(store, profile, opts.tz ?? DEFAULT_TZ, null)
   return { read: { format: read.format, rows: read.rows, goodRows: read.goodRows, badRows: read.badRows }, load, problems: read.problems, reportFile }
 }

@@ -3,11 +3,11 @@
 // have become entitled during the stay: staff must be told to return the deposit. One whose
 // identity ended keeps the waiver for this stay (004 一(三)2 keeps benefits up to the end), but
 // billing should know.
-import type { Store } from '../../agent/store/store.ts'
-import type { LoadedProfile } from '../../agent/profile/profile.ts'
-import { decide } from '../../agent/rules/eligibility.ts'
-import { nowLocal } from '../../agent/rules/local-time.ts'
-import { refreshAlerts } from '../../agent/rules/stay.ts'
+import type { Store } from '../store/store.ts'
+import type { LoadedProfile } from '../../profile/profile.ts'
+import { decide } from './eligibility.ts'
+import { nowLocal } from '../../base/local-time.ts'
+import { refreshAlerts } from './stay.ts'
 
 interface OpenAdmission {
   mdtrt_id: string

@@ -1,10 +1,11 @@
 // Entry point for reading a list file of any supported kind: a county's Excel workbook or CSV,
 // or a registry NDJSON snapshot (plain or gzipped).
 import { open } from 'node:fs/promises'
+import { DEFAULT_TZ } from '../base/local-time.ts'
 import { extname } from 'node:path'
 import { ListFileError } from './list-record.ts'
 import type { ReadOptions, ReadResult } from './list-record.ts'
-import type { LoadedProfile } from '../../agent/profile/profile.ts'
+import type { LoadedProfile } from '../profile/profile.ts'
 import { readCsv, readXlsx } from './read-table.ts'
 import { readNdjson } from './read-ndjson.ts'
 
@@ -49,7 +50,7 @@ export async function readListFile (
   file: string,
   opts: { profile: LoadedProfile, tz?: string, onProgress?: (rowsDone: number, rowsTotal: number | undefined) => void }
 ): Promise<ReadResult> {
-  const o: ReadOptions = { ...opts, tz: opts.tz ?? 'Asia/Shanghai' }
+  const o: ReadOptions = { ...opts, tz: opts.tz ?? DEFAULT_TZ }
   const format = await detectFormat(file)
   if (format === 'xlsx') return await readXlsx(file, o)
   if (format === 'ndjson') return await readNdjson(file, o)

@@ -2,6 +2,8 @@
 // county clerk to open in Excel next to the list. Both go where personal data must not
 // (logs, screenshots, e-mail): ID numbers are masked wherever they appear, names shortened to
 // 张*三 as the store keeps them. The row number and column are what lets a clerk find the row.
+import { basename, dirname, join } from 'node:path'
+import { writeFileAtomic } from '../base/files.ts'
 import { isCertnoColumn, isNameColumn } from './columns.ts'
 import type { RowProblem } from './list-record.ts'
 
@@ -72,4 +74,21 @@ export function problemsToCsv (problems: readonly RowProblem[]): string {
     lines.push([String(p.row), p.column, safeValue(p) ?? '', scrub(p.reason)].map(csvField).join(','))
   }
   return '\uFEFF' + lines.join('\r\n') + '\r\n'
+}
+
+/** Writes the row report beside the imported file, or in the data directory if that is read-only. */
+export function writeReport (file: string, dataDir: string, problems: RowProblem[]): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')
+  const name = `${basename(file)}.errors-${stamp}.csv`
+  const body = problemsToCsv(problems)
+  for (const dir of [dirname(file), dataDir]) {
+    const target = join(dir, name)
+    try {
+      writeFileAtomic(target, body, 0o600)
+      return target
+    } catch {
+      // try the next place
+    }
+  }
+  throw new Error(`could not write the row report for ${file}`)
 }

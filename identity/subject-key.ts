@@ -1,7 +1,8 @@
 // People are found by a keyed hash of their ID number, never by the number itself: a copied
 // database file reveals nobody without the key file, and the key never leaves the data directory.
 import { createHmac, randomBytes, createHash } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync, renameSync, chmodSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, chmodSync, statSync } from 'node:fs'
+import { writeFileAtomic } from '../base/files.ts'
 import { join } from 'node:path'
 
 export const SUBJECT_KEY_FILE = 'subject.key'
@@ -22,10 +23,14 @@ export function loadOrCreateSubjectKey (dataDir: string): Buffer {
     return Buffer.from(hex, 'hex')
   }
   const key = randomBytes(32)
-  // Temp file then rename: a crash never leaves a half-written key that would orphan the data.
-  const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' })
-  renameSync(tmp, file)
+  // Never a half-written key that would orphan the data; never one replacing another's (two
+  // processes starting at once: the loser reads the winner's).
+  try {
+    writeFileAtomic(file, key.toString('hex') + '\n', 0o600, false)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSubjectKey(dataDir)
+    throw err
+  }
   return key
 }
 

@@ -5,21 +5,19 @@ import { createReadStream, readFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { createGunzip } from 'node:zlib'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { schemaFile } from '../base/paths.ts'
 import type { Readable } from 'node:stream'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js'
-import { parseLocalTime } from '../../agent/rules/local-time.ts'
-import type { LoadedProfile } from '../../agent/profile/profile.ts'
+import { DEFAULT_TZ, parseLocalTime } from '../base/local-time.ts'
+import type { LoadedProfile } from '../profile/profile.ts'
 import {
   addIdentities, checkCertno, ListFileError, normaliseName, recordKey, resolveCategories,
   RESIDENT_ID, unknownCategoryReason, parseCertType, unknownCertTypeReason
 } from './list-record.ts'
 import type { IdentityRecord, ListRecord, ReadOptions, ReadResult, RowProblem } from './list-record.ts'
 
-const here = dirname(fileURLToPath(import.meta.url))
-export const REGISTRY_RECORD_SCHEMA_FILE = resolve(here, '..', '..', 'schemas', 'registry-record.schema.json')
+export const REGISTRY_RECORD_SCHEMA_FILE = schemaFile('registry-record')
 
 let validator: ValidateFunction | undefined
 function validate (data: unknown): ErrorObject[] {
@@ -118,7 +116,7 @@ export function checkRegistryRecord (data: unknown, line: number, opts: { profil
   else if (checked !== undefined && !checked.ok) problems.push({ row: line, column: 'certno', value: raw.certno, reason: checked.reason })
 
   const identities: IdentityRecord[] = []
-  const tz = opts.tz ?? 'Asia/Shanghai'
+  const tz = opts.tz ?? DEFAULT_TZ
   ;(raw.identities ?? []).forEach((id, i) => {
     const col = (f: string): string => `identities[${i}].${f}`
     const { found, unknown } = resolveCategories(opts.profile, id.category)

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { AddressInfo } from 'node:net'
-import { DATA_FILE, MANIFEST_FILE } from './publish.ts'
+import { DATA_FILE, MANIFEST_FILE } from './manifest.ts'
 
 export const DEFAULT_PORT = 8090
 export const DEFAULT_HOST = '127.0.0.1'
