@@ -9,7 +9,7 @@ import { schemaFile } from '../base/paths.ts'
 import type { Config } from './config.ts'
 import type { LoadedProfile } from '../profile/profile.ts'
 import type { Store } from './store/store.ts'
-import { FangpinBadRequest, FangpinHeadersTooLarge, FangpinRequestTimeout } from './errors.ts'
+import { CATALOGUE, CODE, FangpinBadRequest, FangpinHeadersTooLarge, FangpinRequestTimeout, errorBody } from './errors.ts'
 import swaggerPlugin from './plugins/external/swagger.ts'
 import storePlugin from './plugins/app/store.ts'
 import profilePlugin from './plugins/app/profile.ts'
@@ -119,7 +119,7 @@ export function clientErrorHandler (this: FastifyInstance, err: Error & { code?:
   const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage
   if (socket.writable && pending?.headersSent !== true) {
     const status = error.statusCode
-    const body = JSON.stringify({ error: { code: error.code, message: error.message, details: [] } })
+    const body = JSON.stringify(errorBody(error.code, error.message))
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   }
   socket.destroy(err)
@@ -160,7 +160,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     },
     // A URL Fastify cannot even decode still gets the standard error body.
     frameworkErrors (error, request, reply) {
-      void (reply as unknown as FastifyReply).code(400).send({ error: { code: 'FANGPIN_BAD_REQUEST', message: `the request URL is not valid: ${error.message}`, details: [] } })
+      void (reply as unknown as FastifyReply).code(CATALOGUE.FANGPIN_BAD_REQUEST.status).send(errorBody(CODE.FANGPIN_BAD_REQUEST, `the request URL is not valid: ${error.message}`))
     }
   })
   for (const schema of loadApiSchemas()) app.addSchema(schema)

@@ -4,11 +4,8 @@
 // "not valid JSON"); the message never quotes the body, which may hold an ID number or a name.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import createError from '@fastify/error'
 import sjson from 'secure-json-parse'
-
-const FangpinUnsupportedCharset = createError('FANGPIN_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
-const FangpinMalformedJson = createError('FANGPIN_MALFORMED_JSON', '%s', 400)
+import { FangpinMalformedJson, FangpinUnsupportedMediaType } from '../../errors.ts'
 
 export function parseJsonBody (body: string): unknown {
   if (body.trim() === '') throw new FangpinMalformedJson('the body is empty but Content-Type says application/json')
@@ -31,7 +28,7 @@ async function jsonBodyPlugin (fastify: FastifyInstance): Promise<void> {
     if (type === undefined) return
     const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(type)
     if (m !== null && !/^utf-?8$/i.test(m[1])) {
-      throw new FangpinUnsupportedCharset(`charset ${m[1]} is not accepted: send the JSON body as UTF-8`)
+      throw new FangpinUnsupportedMediaType(`charset ${m[1]} is not accepted: send the JSON body as UTF-8`)
     }
   })
   fastify.removeContentTypeParser('application/json')
