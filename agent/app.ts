@@ -17,20 +17,15 @@ import authPlugin from './plugins/app/auth.ts'
 import metricsPlugin from './plugins/app/metrics.ts'
 import errorHandlerPlugin from './plugins/app/error-handler.ts'
 import jsonBodyPlugin from './plugins/app/json-body.ts'
-import healthRoutes from './routes/health.ts'
-import admissionRoutes from './routes/admissions.ts'
-import eligibilityRoutes from './routes/eligibility.ts'
-import syncRoutes from './routes/sync.ts'
-import chargeRoutes from './routes/charges.ts'
-import stayRoutes from './routes/stays.ts'
-import alertRoutes from './routes/alerts.ts'
+import rulesPlugin from './plugins/app/rules.ts'
 import staffAuthPlugin from './plugins/app/staff-auth.ts'
 import listWatchPlugin from './plugins/app/list-watch.ts'
-import staffRoutes from './routes/staff.ts'
-import staffAdminRoutes from './routes/staff-admin.ts'
-import staffEventRoutes from './routes/staff-events.ts'
-import pageRoutes from './routes/page.ts'
 import syncPlugin from './plugins/app/sync.ts'
+import hisApi from './routes/his/index.ts'
+import staffApi from './routes/staff/index.ts'
+import healthRoutes from './routes/ops/health.ts'
+import pageRoutes from './routes/ops/page.ts'
+import { endDemoAccess } from './demo/demo-access.ts'
 
 
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
@@ -38,8 +33,12 @@ export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'deci
   'fee-detail', 'charge-request', 'precheck-request', 'totals', 'alert', 'charge-result', 'precheck-result', 'exemption-request',
   'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list']
 
+/** The staff page's schemas: the same discipline, not part of the HIS contract (kept out of /docs). */
+export const STAFF_SCHEMAS = ['staff-login-request', 'staff-me', 'staff-logout-result', 'staff-overview', 'staff-stay-view', 'staff-exemption-request',
+  'staff-token', 'staff-token-list', 'staff-token-request', 'staff-token-revoked', 'staff-user', 'staff-user-list', 'staff-user-request', 'staff-unlock-result']
+
 export function loadApiSchemas (): Array<Record<string, unknown>> {
-  return API_SCHEMAS.map((id) => JSON.parse(readFileSync(schemaFile(id), 'utf8')) as Record<string, unknown>)
+  return [...API_SCHEMAS, ...STAFF_SCHEMAS].map((id) => JSON.parse(readFileSync(schemaFile(id), 'utf8')) as Record<string, unknown>)
 }
 
 // Personal data never reaches the log: ID numbers, names and tokens are redacted wherever a
@@ -170,22 +169,17 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(errorHandlerPlugin)
   await app.register(jsonBodyPlugin)
   await app.register(profilePlugin, { profile: opts.profile, config: opts.config })
+  await app.register(rulesPlugin)
   await app.register(authPlugin)
   await app.register(metricsPlugin)
-  await app.register(syncPlugin, { autoStart: opts.autoSync })
+  // A registry list of real people ends the demo's well-known token and sign-in in its flip.
+  await app.register(syncPlugin, { autoStart: opts.autoSync, atRealList: () => endDemoAccess(app.store, 'sync') })
   await app.register(staffAuthPlugin)
   await app.register(listWatchPlugin)
 
+  await app.register(hisApi, { prefix: '/v1' })
+  await app.register(staffApi, { prefix: '/staff/api' })
   await app.register(healthRoutes)
-  await app.register(admissionRoutes)
-  await app.register(eligibilityRoutes)
-  await app.register(syncRoutes)
-  await app.register(chargeRoutes)
-  await app.register(stayRoutes)
-  await app.register(alertRoutes)
-  await app.register(staffRoutes)
-  await app.register(staffAdminRoutes)
-  await app.register(staffEventRoutes)
   await app.register(pageRoutes)
   return app
 }

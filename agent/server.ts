@@ -10,6 +10,7 @@ import { buildApp } from './app.ts'
 import { grantDemoAccess, demoAccess, endDemoAccess } from './demo/demo-access.ts'
 import { startDemoRegistry } from './demo/demo-registry.ts'
 import { runSync, markInterruptedRuns } from './intake/registry-sync.ts'
+import { createContext, type RulesContext } from './rules/context.ts'
 
 export interface DemoNotice {
   loaded: boolean
@@ -29,19 +30,19 @@ export async function ensureDemo (store: Store, profile: LoadedProfile, config: 
   const state = store.list.state()
   // Real people are loaded: whatever happened in between (a crash right after the import or sync
   // that replaced the demo), the demo's token and sign-in are ended before anything listens.
-  if (state.active_gen !== null && !state.demo) endDemoAccess(store, 'serve')
+  if (state.active_gen !== null && !state.demo) await store.write(() => endDemoAccess(store, 'serve'))
   if (config.registryUrl !== null) return none
   if (state.active_gen !== null && !state.demo) return none
   const registry = await startDemoRegistry(config.dataDir)
   const demoConfig: Config = { ...config, registryUrl: registry.url, registryPublicKey: registry.publicKey, registryDemo: true }
   try {
     if (state.active_gen === null) {
-      const result = await runSync({ store, profile, url: registry.url, publicKey: registry.publicKey, tz: config.tz, demo: true }, 'start')
+      const result = await runSync({ ctx: contextFor(store, profile, config), url: registry.url, publicKey: registry.publicKey, demo: true }, 'start')
       if (result.result === 'failed') throw new Error(`could not load the demo list: ${result.message}`)
       // The token and staff sign-in are made with the demo list only: an operator who revoked them
       // keeps them revoked.
       await grantDemoAccess(store)
-      store.audit.write({ client: 'serve', action: 'list.demo', decision: 'loaded' })
+      await store.write(() => store.audit.write({ client: 'serve', action: 'list.demo', decision: 'loaded' }))
     }
   } catch (err) {
     await registry.close()
@@ -49,6 +50,10 @@ export async function ensureDemo (store: Store, profile: LoadedProfile, config: 
   }
   const access = demoAccess(store)
   return { notice: { loaded: true, token: access.token, staff: access.staff }, config: demoConfig, close: registry.close }
+}
+
+function contextFor (store: Store, profile: LoadedProfile, config: Config): RulesContext {
+  return createContext({ store, profile, settings: { tz: config.tz, staleHours: config.staleHours, sessionIdleMinutes: config.sessionIdleMinutes } })
 }
 
 export interface Running {
@@ -67,7 +72,7 @@ export async function startServer (config: Config): Promise<Running> {
   let app: FastifyInstance | undefined
   try {
     // A sync cut off by a crash says so from the start, not only when the next sync runs.
-    const interrupted = markInterruptedRuns(store)
+    const interrupted = await markInterruptedRuns(contextFor(store, profile, config))
     const demoSetup = await ensureDemo(store, profile, config)
     const demo = demoSetup.notice
     app = await buildApp({ config: demoSetup.config, profile, store })

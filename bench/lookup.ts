@@ -64,7 +64,7 @@ try {
   store.close()
   console.log(`loaded ${PEOPLE} people in ${loadSeconds.toFixed(1)} s`)
 
-  const agent = await start(['agent/cli.ts', 'serve'], { FANGPIN_DATA_DIR: dir, FANGPIN_PORT: '0', FANGPIN_LOG_LEVEL: 'warn' })
+  const agent = await start(['agent/cli/main.ts', 'serve'], { FANGPIN_DATA_DIR: dir, FANGPIN_PORT: '0', FANGPIN_LOG_LEVEL: 'warn' })
   children.push(agent.child)
   const bare = await start(['bench/bare-server.ts'], {})
   children.push(bare.child)

@@ -79,7 +79,7 @@ try {
   await store.list.replace(people(1000), { source: 'import', label: 'bench-start' })
   const token = store.tokens.create('bench', 'admin').token
   store.close()
-  const agent = await start(['agent/cli.ts', 'serve'], {
+  const agent = await start(['agent/cli/main.ts', 'serve'], {
     FANGPIN_DATA_DIR: dataDir, FANGPIN_PORT: '0', FANGPIN_LOG_LEVEL: 'warn',
     FANGPIN_REGISTRY_URL: registry.url + '/', FANGPIN_REGISTRY_PUBKEY: publicKeyBase64(publicKey)
   })

@@ -6,6 +6,6 @@ import { dirname, join } from 'node:path'
 
 register()
 const here = dirname(fileURLToPath(import.meta.url))
-const { main } = await import(join(here, '..', 'agent', 'cli.ts'))
+const { main } = await import(join(here, '..', 'agent', 'cli', 'main.ts'))
 const code = await main(process.argv.slice(2))
 if (code >= 0) process.exitCode = code

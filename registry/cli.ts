@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { DEFAULT_TZ, isValidTimeZone } from '../base/local-time.ts'
 import { DEFAULT_PROFILE, loadProfile, ProfileError } from '../profile/profile.ts'
 import { readPrivateKey, RegistryKeyError } from './manifest.ts'
+import { EX_USAGE, UsageError, processIo, progressBar, type Io } from '../base/terminal.ts'
 
 export const REGISTRY_USAGE = `usage:
   fangpin registry keygen --out <dir> [--force]
@@ -20,17 +21,10 @@ export const REGISTRY_USAGE = `usage:
       serve <dir> over HTTP (default 127.0.0.1:8090; --host 0.0.0.0 for the network)
 `
 
-const EX_USAGE = 64
-
-export interface RegistryIo {
-  out: { write: (s: string) => unknown }
-  err: { write: (s: string) => unknown }
-  env: NodeJS.ProcessEnv
+export interface RegistryIo extends Io {
   /** for serve: resolves when the server should stop (default: SIGINT or SIGTERM) */
   stopSignal?: Promise<unknown>
 }
-
-class UsageError extends Error {}
 
 function parse<T extends Record<string, { type: 'string' | 'boolean', default?: string | boolean }>> (args: string[], options: T, positionals = 0) {
   let parsed
@@ -55,23 +49,6 @@ function people (n: number): string {
 
 function kb (bytes: number): string {
   return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`
-}
-
-/** A row counter on a terminal while a large export is read; nothing when output is redirected. */
-function readingProgress (label: string, io: RegistryIo): { update: (done: number, total?: number) => void, done: () => void } {
-  const tty = io.err === process.stderr && process.stderr.isTTY === true
-  let last = 0
-  let shown = false
-  return {
-    update: (done, total) => {
-      const now = Date.now()
-      if (!tty || done < 10_000 || now - last < 200) return
-      last = now
-      shown = true
-      io.err.write(`\rreading ${label}: ${done}${total === undefined ? '' : `/${total}`} rows`)
-    },
-    done: () => { if (shown) io.err.write('\n') }
-  }
 }
 
 async function cmdKeygen (args: string[], io: RegistryIo): Promise<number> {
@@ -158,7 +135,7 @@ async function cmdPublish (args: string[], io: RegistryIo): Promise<number> {
   const { publish, PublishRefused } = await import('./publish.ts')
 
   let read
-  const progress = readingProgress(basename(from), io)
+  const progress = progressBar(io, `reading ${basename(from)}`, 10_000)
   try {
     read = await readListFile(from, { profile, tz, onProgress: progress.update })
   } catch (err) {
@@ -243,7 +220,7 @@ async function cmdServe (args: string[], io: RegistryIo): Promise<number> {
 
 /** `fangpin registry <args>`; returns the process exit code. */
 export async function registryCommand (args: string[], io: Partial<RegistryIo> = {}): Promise<number> {
-  const full: RegistryIo = { out: process.stdout, err: process.stderr, env: process.env, ...io }
+  const full: RegistryIo = { ...processIo(), ...io }
   const [sub, ...rest] = args
   try {
     if (sub === 'keygen') return await cmdKeygen(rest, full)

@@ -5,7 +5,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { build, certno, tempDir, type Built } from './helper.ts'
+import { build, certno, tempDir, type Built, SETUP } from './helper.ts'
 import { records, admit, charge, line, POOR, POOR2 } from './charge-fixture.ts'
 import { LOG_SERIALIZERS, clientErrorHandler } from '../agent/app.ts'
 import { parseCertType } from '../identity/cert-type.ts'
@@ -45,8 +45,8 @@ function raw (b: Built, method: string, path: string, headers: Record<string, st
 
 async function staffBuild (t: Parameters<typeof build>[0]): Promise<Built> {
   const b = await build(t, { records })
-  await b.store.staff.createUser({ name: '王会计', role: 'billing', password: 'correct horse 1' })
-  await b.store.staff.createUser({ name: 'admin', role: 'admin', password: 'admin password 1' })
+  await b.app.rules.addStaff(SETUP, { name: '王会计', role: 'billing', password: 'correct horse 1' })
+  await b.app.rules.addStaff(SETUP, { name: 'admin', role: 'admin', password: 'admin password 1' })
   return b
 }
 

@@ -11,6 +11,15 @@ import { openStore, type Store } from '../agent/store/store.ts'
 import { buildApp } from '../agent/app.ts'
 import type { LoadRecord } from '../agent/store/list.ts'
 import { checkCharacter } from '../identity/certno.ts'
+import { createContext, type Actor, type RulesContext } from '../agent/rules/context.ts'
+
+/** The rules' context over a store, as the agent makes it (Beijing time, the defaults of FANGPIN_*). */
+export function testContext (store: Store, profile: LoadedProfile, over: { now?: () => Date, staleHours?: number } = {}): RulesContext {
+  return createContext({ store, profile, settings: { tz: 'Asia/Shanghai', staleHours: over.staleHours ?? 36, sessionIdleMinutes: 30 }, now: over.now })
+}
+
+/** Who a test's own setup acts as (accounts, tokens made before the behaviour under test). */
+export const SETUP: Actor = { kind: 'system', name: 'test-setup' }
 
 export const ROOT = resolve(import.meta.dirname, '..')
 
@@ -121,7 +130,7 @@ export async function build (t: Teardown, opts: { records?: LoadRecord[], env?: 
 /** Runs the fangpin CLI as a child process, as an operator would. */
 export function fangpin (args: string[], env: Record<string, string>, opts: { input?: string } = {}): Promise<{ code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe']
@@ -139,7 +148,7 @@ export function fangpin (args: string[], env: Record<string, string>, opts: { in
 /** Starts `fangpin serve` as a child process and resolves with its URL once it listens. */
 export function startAgent (t: Teardown, env: Record<string, string>): Promise<{ child: ChildProcess, url: string, output: () => string }> {
   return new Promise((resolveStart, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), 'serve'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), 'serve'], {
       cwd: ROOT,
       env: { ...process.env, FANGPIN_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe']

@@ -100,7 +100,7 @@ t.test('kill -9 while a delta is written: after restart the list is the one befo
   const next = [rec(A, 'extreme_poverty'), ...full.slice(1).filter((r) => r.certno !== GONE).map((r, i) => i >= 9 ? rec(r.certno, 'marginal_at_risk') : r)]
   publishTo(dir, key.privateKey, { seq: 2, full: next, delta: { base_seq: 1, records: changed } })
 
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), 'sync'], { cwd: ROOT, env: { ...process.env, FANGPIN_DATA_DIR: dataDir, ...env }, stdio: 'ignore' })
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), 'sync'], { cwd: ROOT, env: { ...process.env, FANGPIN_DATA_DIR: dataDir, ...env }, stdio: 'ignore' })
   const probe = openStore(dataDir)
   let written = 0
   for (let i = 0; i < 3000 && written < 8_000; i++) {

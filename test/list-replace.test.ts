@@ -111,7 +111,7 @@ t.test('kill -9 in the middle of an import leaves the old list complete and the 
   store.close()
   const file = join(tempDir(t), 'big.csv')
   writeCsv(file, 200_000, '特困人员')
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), 'import', file], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), 'import', file], {
     cwd: ROOT, env: { ...process.env, FANGPIN_DATA_DIR: dataDir }, stdio: 'ignore'
   })
   const partial = await killMidLoad(child, dataDir, 20_000, 60_000)

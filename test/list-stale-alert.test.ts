@@ -2,16 +2,15 @@
 import t from 'tap'
 import { build } from './helper.ts'
 import { records } from './charge-fixture.ts'
-import { checkListStale } from '../agent/plugins/app/list-watch.ts'
 
 t.test('a list older than FANGPIN_STALE_HOURS raises one list_stale alert; a fresh list resolves it', async (t) => {
   const b = await build(t, { records, env: { FANGPIN_STALE_HOURS: '2' } })
-  t.equal(checkListStale(b.store, 2), false, 'a list just loaded is current')
+  t.equal(await b.app.rules.checkListStale(), false, 'a list just loaded is current')
   t.same(b.store.alerts.open().filter((a) => a.kind === 'list_stale'), [])
   const old = new Date(Date.now() - 3 * 3_600_000).toISOString()
   b.store.db.prepare('UPDATE list_state SET data_as_of = ?, loaded_at = ? WHERE id = 1').run(old, old)
-  t.equal(checkListStale(b.store, 2), true)
-  t.equal(checkListStale(b.store, 2), true)
+  t.equal(await b.app.rules.checkListStale(), true)
+  t.equal(await b.app.rules.checkListStale(), true)
   const open = b.store.alerts.open().filter((a) => a.kind === 'list_stale')
   t.equal(open.length, 1, 'checked twice, one alert')
   t.match(open[0].message, /名单已超过2小时未更新/)
@@ -19,6 +18,6 @@ t.test('a list older than FANGPIN_STALE_HOURS raises one list_stale alert; a fre
   t.ok(listed.json.alerts.some((a: any) => a.kind === 'list_stale' && a.state === 'open'))
   const now = new Date().toISOString()
   b.store.db.prepare('UPDATE list_state SET data_as_of = ?, loaded_at = ? WHERE id = 1').run(now, now)
-  t.equal(checkListStale(b.store, 2), false)
+  t.equal(await b.app.rules.checkListStale(), false)
   t.same(b.store.alerts.open().filter((a) => a.kind === 'list_stale'), [], 'resolved once the list is current')
 })

@@ -232,7 +232,11 @@ t.test('a registry sync that replaces the demo list ends the demo token and the 
   t.teardown(() => server.close())
   const key = keys()
   publishTo(regDir, key.privateKey, { seq: 1, full: [{ op: 'upsert', certno: A, psn_cert_type: '01', psn_name: '张三', identities: [{ category: 'minimum_living', begntime: '2020-01-01 00:00:00', endtime: null, source: '民政' }] }] })
-  const result = await runSync({ store, profile, url: server.url, publicKey: key.publicKey, tz: config.tz }, 'cli')
+  const { createContext } = await import('../agent/rules/context.ts')
+  const { endDemoAccess } = await import('../agent/demo/demo-access.ts')
+  const ctx = createContext({ store, profile, settings: { tz: config.tz, staleHours: config.staleHours, sessionIdleMinutes: config.sessionIdleMinutes } })
+  // As the agent and `fangpin sync` wire it: the flip that makes real people serve ends the demo.
+  const result = await runSync({ ctx, url: server.url, publicKey: key.publicKey, atRealList: () => endDemoAccess(store, 'sync') }, 'cli')
   t.equal(result.result, 'updated', result.message)
   t.equal(store.list.state().demo, false)
   t.equal(store.tokens.verify(DEMO_TOKEN), null, 'the demo token no longer works')

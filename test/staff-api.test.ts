@@ -1,14 +1,14 @@
 // The staff page's API without a browser: sign-in, sessions, roles, audit, live alerts, and the
 // wall between staff sessions and HIS tokens.
 import t from 'tap'
-import { build, fangpin, tempDir, type Built } from './helper.ts'
+import { build, fangpin, tempDir, type Built, SETUP } from './helper.ts'
 import { records, admit, charge, line } from './charge-fixture.ts'
 import { openStore } from '../agent/store/store.ts'
 
 async function staffBuild (t: Parameters<typeof build>[0], env: Record<string, string> = {}): Promise<Built> {
   const b = await build(t, { records, env })
-  await b.store.staff.createUser({ name: '王会计', role: 'billing', password: 'correct horse 1' })
-  await b.store.staff.createUser({ name: 'admin', role: 'admin', password: 'admin password 1' })
+  await b.app.rules.addStaff(SETUP, { name: '王会计', role: 'billing', password: 'correct horse 1' })
+  await b.app.rules.addStaff(SETUP, { name: 'admin', role: 'admin', password: 'admin password 1' })
   return b
 }
 
@@ -203,7 +203,7 @@ t.test('refreshes the page makes by itself do not keep an unattended session ali
 t.test('a new password ends the sessions of the old one', async (t) => {
   const b = await staffBuild(t)
   const { cookie } = await signIn(b, '王会计', 'correct horse 1')
-  await b.store.staff.setPassword('王会计', 'a brand new password')
+  await b.app.rules.setStaffPassword(SETUP, '王会计', 'a brand new password')
   t.equal((await b.get('/staff/api/me', as(cookie!))).status, 401)
   t.equal((await signIn(b, '王会计', 'a brand new password')).status, 200)
 })

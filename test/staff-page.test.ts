@@ -5,7 +5,7 @@
 import t from 'tap'
 import { copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { build, ROOT } from './helper.ts'
+import { build, ROOT, SETUP } from './helper.ts'
 import { admit, charge, line } from './charge-fixture.ts'
 import { WARD, P6, wardRecords, seedWard, launchBrowser, openPage, signIn, pageFetch } from './staff-fixture.ts'
 
@@ -17,7 +17,7 @@ const browser = await launchBrowser(t)
 async function wardWithBilling (t: Parameters<typeof build>[0]): Promise<Awaited<ReturnType<typeof build>>> {
   const b = await build(t, { records: wardRecords })
   await seedWard(b)
-  await b.store.staff.createUser({ name: '结算员小李', role: 'billing', password: PASSWORD })
+  await b.app.rules.addStaff(SETUP, { name: '结算员小李', role: 'billing', password: PASSWORD })
   return b
 }
 
@@ -144,7 +144,7 @@ t.test('billing staff sign in, see the breach first in red, record an exemption,
 
 t.test('a wrong password is refused', async (t) => {
   const b = await build(t, { records: wardRecords })
-  await b.store.staff.createUser({ name: '结算员小李', role: 'billing', password: PASSWORD })
+  await b.app.rules.addStaff(SETUP, { name: '结算员小李', role: 'billing', password: PASSWORD })
   const { page, problems } = await openPage(t, browser)
   await page.goto(b.url + '/login')
   await page.locator('#login-name').fill('结算员小李')
@@ -196,8 +196,8 @@ t.test('an HIS token cannot read staff data and a staff session cannot call the 
 
 t.test('an admin sees the admin section and a billing user does not', async (t) => {
   const b = await build(t, { records: wardRecords })
-  await b.store.staff.createUser({ name: '信息科老王', role: 'admin', password: PASSWORD })
-  await b.store.staff.createUser({ name: '结算员小李', role: 'billing', password: PASSWORD })
+  await b.app.rules.addStaff(SETUP, { name: '信息科老王', role: 'admin', password: PASSWORD })
+  await b.app.rules.addStaff(SETUP, { name: '结算员小李', role: 'billing', password: PASSWORD })
 
   const admin = await openPage(t, browser)
   await signIn(admin.page, b.url, '信息科老王', PASSWORD)

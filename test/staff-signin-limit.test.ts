@@ -3,7 +3,7 @@
 // floods, and ended by IT from the command line or the admin section.
 import t from 'tap'
 import { request } from 'node:http'
-import { build, fangpin, tempDir, type Built } from './helper.ts'
+import { build, fangpin, tempDir, type Built, SETUP } from './helper.ts'
 import { records } from './charge-fixture.ts'
 import { loadConfig } from '../agent/config.ts'
 import { loadProfile } from '../profile/profile.ts'
@@ -17,8 +17,8 @@ const ADMIN_PASSWORD = 'admin password 1'
 
 async function staffBuild (t: Parameters<typeof build>[0]): Promise<Built> {
   const b = await build(t, { records })
-  await b.store.staff.createUser({ name: 'root', role: 'billing', password: PASSWORD })
-  await b.store.staff.createUser({ name: 'admin', role: 'admin', password: ADMIN_PASSWORD })
+  await b.app.rules.addStaff(SETUP, { name: 'root', role: 'billing', password: PASSWORD })
+  await b.app.rules.addStaff(SETUP, { name: 'admin', role: 'admin', password: ADMIN_PASSWORD })
   return b
 }
 
@@ -138,7 +138,7 @@ t.test('a lock survives a restart of the agent on the same data directory', asyn
     return { app, store, url }
   }
   const first = await start()
-  await first.store.staff.createUser({ name: 'root', role: 'billing', password: PASSWORD })
+  await first.app.rules.addStaff(SETUP, { name: 'root', role: 'billing', password: PASSWORD })
   for (let i = 0; i < 5; i++) t.equal((await signIn(first.url, 'root', `guess ${i}`, '127.0.0.2')).status, 401)
   await first.app.close()
   first.store.close()
@@ -171,7 +171,7 @@ t.test('fangpin user unlock ends every lock on the account, from every address, 
 
 t.test('an admin unlocks an account through POST /staff/api/users/:name/unlock; billing staff cannot', async (t) => {
   const b = await staffBuild(t)
-  await b.store.staff.createUser({ name: '王会计', role: 'billing', password: 'billing pass 1' })
+  await b.app.rules.addStaff(SETUP, { name: '王会计', role: 'billing', password: 'billing pass 1' })
   for (let i = 0; i < 5; i++) await signIn(b.url, 'root', `guess ${i}`, '127.0.0.2')
   const admin = (await signIn(b.url, 'admin', ADMIN_PASSWORD, '127.0.0.1')).cookie!
   const users = await b.get('/staff/api/users', { cookie: admin, authorization: '' })

@@ -122,7 +122,7 @@ t.test('a data directory the agent cannot write names the path and what to check
   let out: { code: number | null, stderr: string }
   if (root) {
     chmodSync(dataDir, 0o755)
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), 'status'], { cwd: ROOT, env: { ...process.env, ...env, HOME: '/tmp' }, uid: 65534, gid: 65534, encoding: 'utf8' })
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), 'status'], { cwd: ROOT, env: { ...process.env, ...env, HOME: '/tmp' }, uid: 65534, gid: 65534, encoding: 'utf8' })
     out = { code: r.status, stderr: r.stderr }
   } else {
     chmodSync(dataDir, 0o555)

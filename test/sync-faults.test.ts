@@ -3,7 +3,7 @@
 import t from 'tap'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempDir, certno } from './helper.ts'
+import { tempDir, certno, testContext } from './helper.ts'
 import { keys, publishTo, faultServer, type RegistryRecord } from './registry-fixture.ts'
 import { openStore, type Store } from '../agent/store/store.ts'
 import { loadProfile } from '../profile/profile.ts'
@@ -29,11 +29,9 @@ async function setup (t: { teardown: (fn: () => unknown) => void }): Promise<Set
   t.teardown(() => server.close())
   const key = keys()
   const opts: SyncOptions = {
-    store,
-    profile,
+    ctx: testContext(store, profile),
     url: server.url,
     publicKey: key.publicKey,
-    tz: 'Asia/Shanghai',
     client: { attempts: 3, backoffMs: 20, maxBackoffMs: 200, headersTimeoutMs: 400, bodyTimeoutMs: 400 }
   }
   return { store, dir, opts, server, key }

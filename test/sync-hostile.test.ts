@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join, basename } from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
-import { build, tempDir, certno, person, startAgent, ROOT } from './helper.ts'
+import { build, tempDir, certno, person, startAgent, ROOT, testContext } from './helper.ts'
 import { keys, publishTo, type RegistryRecord } from './registry-fixture.ts'
 import { openStore, type Store } from '../agent/store/store.ts'
 import { loadProfile } from '../profile/profile.ts'
@@ -182,11 +182,9 @@ async function setup (t: { teardown: (fn: () => unknown) => void }, client: Sync
   t.teardown(() => server.close())
   const key = keys()
   const opts: SyncOptions = {
-    store,
-    profile,
+    ctx: testContext(store, profile),
     url: server.url,
     publicKey: key.publicKey,
-    tz: 'Asia/Shanghai',
     client: { attempts: 2, backoffMs: 20, maxBackoffMs: 200, headersTimeoutMs: 2000, bodyTimeoutMs: 10_000, ...client }
   }
   return { base, store, dir, opts, server, key }
@@ -424,7 +422,7 @@ t.test('SIGTERM to `fangpin sync` mid-download stops it with exit code 1 and rec
   const key = keys()
   const m = publishTo(dir, key.privateKey, { seq: 1, full: [rec(A, 'extreme_poverty')] })
   server.behave(m.full.file, { trickle: true, everyMs: 500, forMs: 120_000 })
-  const sync = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), 'sync'], {
+  const sync = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), 'sync'], {
     cwd: ROOT, env: { ...process.env, FANGPIN_DATA_DIR: dataDir, FANGPIN_REGISTRY_URL: server.url, FANGPIN_REGISTRY_PUBKEY: publicKeyBase64(key.publicKey) }, stdio: ['ignore', 'ignore', 'pipe']
   })
   t.teardown(() => { if (sync.exitCode === null && sync.signalCode === null) sync.kill('SIGKILL') })
@@ -457,7 +455,7 @@ t.test('after kill -9 of a `fangpin sync` mid-download, the sync status says not
   const status = async (url: string): Promise<any> => await (await fetch(url + '/v1/sync/status', { headers: { authorization: `Bearer ${token}` } })).json()
 
   const agent = await startAgent(t, { FANGPIN_DATA_DIR: dataDir })
-  const sync = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), 'sync'], {
+  const sync = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), 'sync'], {
     cwd: ROOT, env: { ...process.env, FANGPIN_DATA_DIR: dataDir, FANGPIN_REGISTRY_URL: server.url, FANGPIN_REGISTRY_PUBKEY: publicKeyBase64(key.publicKey) }, stdio: 'ignore'
   })
   t.teardown(() => { if (sync.exitCode === null && sync.signalCode === null) sync.kill('SIGKILL') })

@@ -174,7 +174,7 @@ t.test('kill -9 while a 200,000-record snapshot is applied: after restart the ol
   const big: RegistryRecord[] = [rec(A, 'minimum_living')]
   for (let i = 0; i < 200_000; i++) big.push(rec(syntheticCertno(i + 10), 'out_of_poverty'))
   publishTo(r.dir, r.key.privateKey, { seq: 2, full: big })
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli.ts'), 'sync'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), 'sync'], {
     cwd: ROOT, env: { ...process.env, FANGPIN_DATA_DIR: dataDir, ...r.env }, stdio: 'ignore'
   })
   const partial = await killMidLoad(child, dataDir, 30_000, 120_000)

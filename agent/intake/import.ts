@@ -2,12 +2,9 @@
 // a list with one wrong row is a list someone must look at before patients are turned away by it;
 // --allow-partial loads the good rows and leaves the report of the bad ones beside the file.
 import { basename } from 'node:path'
-import { DEFAULT_TZ } from '../../base/local-time.ts'
-import type { LoadedProfile } from '../../profile/profile.ts'
 import { recheckOpenAdmissions } from '../rules/recheck.ts'
-import type { Store } from '../store/store.ts'
+import { actorName, type Actor, type RulesContext } from '../rules/context.ts'
 import type { LoadResult } from '../store/list.ts'
-import { endDemoAccess } from '../demo/demo-access.ts'
 import { readListFile } from '../../lists/read-list.ts'
 import type { ReadResult, RowProblem } from '../../lists/list-record.ts'
 import { writeReport } from '../../lists/row-report.ts'
@@ -21,8 +18,11 @@ export class ImportRejected extends Error {
 
 export interface ImportOptions {
   allowPartial?: boolean
-  tz?: string
-  client?: string
+  /**
+   * Runs in the transaction that makes the new list serve: whatever must end the moment real
+   * people are served (the demo's well-known credentials) ends with it.
+   */
+  atRealList?: () => void
   onReadProgress?: (rowsDone: number, rowsTotal: number | undefined) => void
   onLoadProgress?: (persons: number, total: number) => void
 }
@@ -35,21 +35,22 @@ export interface ImportOutcome {
 }
 
 
-export async function importList (store: Store, profile: LoadedProfile, file: string, opts: ImportOptions = {}): Promise<ImportOutcome> {
-  const read = await readListFile(file, { profile, tz: opts.tz, onProgress: opts.onReadProgress })
+export async function importList (ctx: RulesContext, actor: Actor, file: string, opts: ImportOptions = {}): Promise<ImportOutcome> {
+  const { store, profile } = ctx
+  const client = actorName(actor)
+  const read = await readListFile(file, { profile, tz: ctx.settings.tz, onProgress: opts.onReadProgress })
   let reportFile: string | null = null
   if (read.problems.length > 0) {
     reportFile = writeReport(file, store.dataDir, read.problems)
     if (opts.allowPartial !== true) {
-      store.audit.write({ client: opts.client ?? 'cli', action: 'list.import', decision: 'rejected', detail: { file: basename(file), rows: read.rows, bad_rows: read.badRows } })
+      await store.write(() => store.audit.write({ client, action: 'list.import', decision: 'rejected', detail: { file: basename(file), rows: read.rows, bad_rows: read.badRows } }))
       throw new ImportRejected(`${read.badRows} of ${read.rows} rows are wrong; nothing was loaded (the current list stays in service). Fix them, or load the good rows with --allow-partial.`, read.problems, reportFile)
     }
   }
-  const client = opts.client ?? 'cli'
   const load = await store.list.replace(read.records, {
     source: 'import',
     label: basename(file),
-    version: `import-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
+    version: `import-${ctx.now().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`,
     region: profile.region
   }, {
     onProgress: opts.onLoadProgress === undefined ? undefined : (persons) => opts.onLoadProgress?.(persons, read.records.length),
@@ -63,11 +64,11 @@ export async function importList (store: Store, profile: LoadedProfile, file: st
         decision: read.problems.length > 0 ? 'partial' : 'loaded',
         detail: { file: basename(file), format: read.format, rows: read.rows, bad_rows: read.badRows, persons: load.persons, identities: load.identities, version: load.version }
       })
-      endDemoAccess(store, client)
+      store.alerts.resolve('list_stale')
+      opts.atRealList?.()
     }
   })
-  store.alerts.resolve('list_stale')
   // As after a registry sync: stays whose patient is now on the list are flagged and monitored.
-  await recheckOpenAdmissions(store, profile, opts.tz ?? DEFAULT_TZ, null)
+  await recheckOpenAdmissions(ctx, null)
   return { read: { format: read.format, rows: read.rows, goodRows: read.goodRows, badRows: read.badRows }, load, problems: read.problems, reportFile }
 }

@@ -5,28 +5,31 @@
 import { join } from 'node:path'
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import type { KeyObject } from 'node:crypto'
-import type { Store } from '../store/store.ts'
 import type { LoadResult } from '../store/list.ts'
-import type { LoadedProfile } from '../../profile/profile.ts'
+import { SyncRunBusy, INTERRUPTED, type SyncTrigger } from '../store/sync-runs.ts'
 import { readNdjson } from '../../lists/read-ndjson.ts'
 import { formatProblems } from '../../lists/row-report.ts'
 import { verifyManifest, DATA_FILE, MANIFEST_FILE, SCHEMA_VERSION, type FileEntry, type Manifest } from '../../registry/manifest.ts'
 import { download, fetchText, type ClientOptions } from './registry-client.ts'
 import { recheckOpenAdmissions } from '../rules/recheck.ts'
-import { endDemoAccess } from '../demo/demo-access.ts'
+import type { RulesContext } from '../rules/context.ts'
 import { processAlive } from '../../base/process-alive.ts'
 
-export type SyncTrigger = 'cron' | 'start' | 'cli' | 'api'
+export type { SyncTrigger }
+export { INTERRUPTED }
 
 export interface SyncOptions {
-  store: Store
-  profile: LoadedProfile
+  ctx: RulesContext
   /** the registry's base URL: manifest.json and the data files are resolved against it */
   url: string
   publicKey: KeyObject
-  tz: string
   /** the bundled demo registry: the list is flagged as demo data everywhere it shows */
   demo?: boolean
+  /**
+   * Runs in the transaction that makes a real (not demo) list serve: whatever must end the moment
+   * real people are served (the demo's well-known credentials) ends with it.
+   */
+  atRealList?: () => void
   client?: ClientOptions
   /**
    * the whole run must finish within this many ms (FANGPIN_SYNC_TIMEOUT_MINUTES): a registry that
@@ -35,7 +38,6 @@ export interface SyncOptions {
   timeoutMs?: number
   /** stops the run: the agent shutting down, Ctrl-C on `fangpin sync`; its reason says why */
   signal?: AbortSignal
-  now?: () => Date
   onProgress?: (phase: 'manifest' | 'download' | 'apply', done: number, total?: number) => void
 }
 
@@ -113,16 +115,23 @@ function duration (ms: number): string {
 /**
  * Runs one sync. Runs never overlap: within this process a second call is refused at once, and
  * across processes (a `fangpin sync` beside the server) a live 'running' row refuses it. A run ends
- * by its deadline or the caller's signal at the latest, recorded as failed either way: only the
- * apply, once begun, is let finish (it is one transaction, and short next to a download).
+ * by its deadline or the caller's signal at the latest, recorded as failed either way; a load under
+ * way stops between two of its chunks and leaves the list as it was.
  */
 export async function runSync (opts: SyncOptions, trigger: SyncTrigger): Promise<SyncResult> {
-  const { store } = opts
+  const { store } = opts.ctx
   if (runningHere) throw new SyncBusy('a sync is already running')
-  const now = opts.now ?? (() => new Date())
-  const before = store.list.state()
-  const runId = claimRun(store, trigger, before.seq)
+  // Taken at once, before anything is awaited: a second call in the same turn is refused.
   runningHere = true
+  const before = store.list.state()
+  let runId: number
+  try {
+    runId = await store.write(() => store.syncRuns.claim(trigger, before.seq, (pid) => pid !== process.pid && processAlive(pid ?? -1)))
+  } catch (err) {
+    runningHere = false
+    if (err instanceof SyncRunBusy) throw new SyncBusy(err.message)
+    throw err
+  }
   const stop = new AbortController()
   const onCallerAbort = (): void => { stop.abort(opts.signal?.reason) }
   if (opts.signal?.aborted === true) onCallerAbort()
@@ -132,11 +141,9 @@ export async function runSync (opts: SyncOptions, trigger: SyncTrigger): Promise
     ? setTimeout(() => stop.abort(new SyncTimedOut(`the sync did not finish within ${duration(timeoutMs)} (FANGPIN_SYNC_TIMEOUT_MINUTES); the old list still serves`)), timeoutMs)
     : undefined
   let result: SyncResult
+  let failure: string | null = null
   try {
-    result = await syncOnce({ ...opts, signal: stop.signal }, now)
-    store.alerts.resolve('sync_failed')
-    // A sync that worked confirmed the list is current.
-    store.alerts.resolve('list_stale')
+    result = await syncOnce({ ...opts, signal: stop.signal })
   } catch (err) {
     if (opts.signal?.aborted === true && err === opts.signal.reason) {
       // Stopped from here (a shutdown): nothing is wrong with the registry, and no alert is raised.
@@ -146,24 +153,39 @@ export async function runSync (opts: SyncOptions, trigger: SyncTrigger): Promise
     } else {
       const message = (err as Error).message
       result = { result: 'failed', seq_before: before.seq, seq_after: before.seq, message }
-      store.alerts.raise({
-        kind: 'sync_failed',
-        level: 'critical',
-        message: `困难群众名单同步失败，仍使用名单版本${before.version ?? '无'}：${message}`.slice(0, 500),
-        detail: { trigger, url: opts.url }
-      })
+      failure = message
     }
   } finally {
     clearTimeout(deadline)
     opts.signal?.removeEventListener('abort', onCallerAbort)
     runningHere = false
   }
-  store.db.prepare(`UPDATE sync_run SET finished_at = ?, result = ?, kind = ?, seq_after = ?, records = ?, message = ? WHERE id = ?`)
-    .run(new Date().toISOString(), result.result, result.kind ?? null, result.seq_after, result.records ?? null, result.message, runId)
+  const end = result
+  await store.write(() => {
+    if (end.result !== 'failed') {
+      store.alerts.resolve('sync_failed')
+      // A sync that worked confirmed the list is current.
+      store.alerts.resolve('list_stale')
+    } else if (failure !== null) {
+      store.alerts.raise({
+        kind: 'sync_failed',
+        level: 'critical',
+        message: `困难群众名单同步失败，仍使用名单版本${before.version ?? '无'}：${failure}`.slice(0, 500),
+        detail: { trigger, url: opts.url }
+      })
+    }
+    store.syncRuns.finish(runId, end)
+  })
   return result
 }
 
-export const INTERRUPTED = 'interrupted (the process stopped)'
+/**
+ * A 'running' row whose process is gone was cut off by a crash (kill -9, a power cut): at start it
+ * is marked so, or the sync status would say "running" until the next sync.
+ */
+export async function markInterruptedRuns (ctx: RulesContext): Promise<number> {
+  return await ctx.store.write(() => ctx.store.syncRuns.markInterrupted(syncRunLive))
+}
 
 /** Whether a 'running' row's run is really going on: in this process, or in another one alive. */
 export function syncRunLive (pid: number | null): boolean {
@@ -171,43 +193,10 @@ export function syncRunLive (pid: number | null): boolean {
   return pid === process.pid ? runningHere : processAlive(pid)
 }
 
-function markInterrupted (store: Store, id: number): void {
-  store.db.prepare("UPDATE sync_run SET result = 'failed', finished_at = ?, message = ? WHERE id = ? AND result = 'running'").run(new Date().toISOString(), INTERRUPTED, id)
-}
-
-/**
- * A 'running' row whose process is gone was cut off by a crash (kill -9, a power cut): at start it
- * is marked so, or the sync status would say "running" until the next sync.
- */
-export function markInterruptedRuns (store: Store): number {
-  return store.db.transaction(() => {
-    const running = store.db.prepare("SELECT id, pid FROM sync_run WHERE result = 'running'").all() as Array<{ id: number, pid: number | null }>
-    let marked = 0
-    for (const r of running) {
-      if (syncRunLive(r.pid)) continue
-      markInterrupted(store, r.id)
-      marked++
-    }
-    return marked
-  }).immediate()
-}
-
-function claimRun (store: Store, trigger: SyncTrigger, seq: number | null): number {
-  return store.db.transaction(() => {
-    const running = store.db.prepare("SELECT id, pid FROM sync_run WHERE result = 'running'").all() as Array<{ id: number, pid: number | null }>
-    for (const r of running) {
-      if (r.pid !== null && r.pid !== process.pid && processAlive(r.pid)) throw new SyncBusy(`a sync is already running (process ${r.pid})`)
-      // A 'running' row whose process is gone was cut off by a crash.
-      markInterrupted(store, r.id)
-    }
-    return Number(store.db.prepare("INSERT INTO sync_run (trigger, started_at, result, seq_before, pid) VALUES (?, ?, 'running', ?, ?)")
-      .run(trigger, new Date().toISOString(), seq, process.pid).lastInsertRowid)
-  }).immediate()
-}
-
-
-async function syncOnce (opts: SyncOptions & { signal: AbortSignal }, now: () => Date): Promise<SyncResult> {
-  const { store, profile, signal } = opts
+async function syncOnce (opts: SyncOptions & { signal: AbortSignal }): Promise<SyncResult> {
+  const { ctx, signal } = opts
+  const { store, profile } = ctx
+  const now = ctx.now
   const client: ClientOptions = { ...opts.client, signal }
   const state = store.list.state()
   // A registry list never mixes with a manually imported one: after an import, take the full snapshot.
@@ -225,7 +214,7 @@ async function syncOnce (opts: SyncOptions & { signal: AbortSignal }, now: () =>
   checkManifest(manifest, opts.publicKey, loadedSeq, sameRegistry ? state.region : null, now())
   const verifiedAt = now().toISOString()
   if (loadedSeq !== null && manifest.seq === loadedSeq) {
-    store.list.confirm(verifiedAt)
+    await store.write(() => store.list.confirm(verifiedAt))
     return { result: 'unchanged', seq_before: loadedSeq, seq_after: loadedSeq, message: `list ${loadedSeq} is current` }
   }
   const entry = chooseFile(manifest, loadedSeq)
@@ -234,24 +223,25 @@ async function syncOnce (opts: SyncOptions & { signal: AbortSignal }, now: () =>
   const part = join(dir, `${entry.file}.part`)
   await download(fileUrl(opts.url, entry.file), part, entry, client, (b, t) => opts.onProgress?.('download', b, t))
 
-  const read = await readNdjson(part, { profile, tz: opts.tz })
+  const read = await readNdjson(part, { profile, tz: ctx.settings.tz })
   if (read.problems.length > 0) {
     throw new SyncRefused(`${entry.file}: ${read.problems.length} records fail validation, nothing was loaded — ${formatProblems(read.problems, 3).join('; ')}`)
   }
   if (read.rows !== entry.record_count) {
     throw new SyncRefused(`${entry.file} has ${read.rows} records, the manifest says ${entry.record_count}`)
   }
-  // The last point at which a deadline or a shutdown stops the run: the apply is let finish.
   signal.throwIfAborted()
   opts.onProgress?.('apply', 0, read.records.length)
   const meta = { source: 'registry' as const, label: entry.file, version: `${opts.demo === true ? 'demo' : 'registry'}-${manifest.seq}`, region: manifest.region, seq: manifest.seq, data_as_of: verifiedAt, demo: opts.demo === true }
   const load = {
     onProgress: (n: number) => opts.onProgress?.('apply', n, read.records.length),
+    // A shutdown or the deadline stops a load between two of its chunks: the list stays as it was.
+    signal,
     // Real people arriving end the README's demo token and sign-in in the same transaction that
     // makes them served (whatever the list before was: a crash may have cut an earlier load off).
     atFlip: (r: LoadResult) => {
       store.audit.write({ client: 'sync', action: 'list.sync', decision: entry.kind, detail: { seq: manifest.seq, file: entry.file, records: read.rows, persons: r.persons, version: r.version } })
-      if (opts.demo !== true) endDemoAccess(store, 'sync')
+      if (opts.demo !== true) opts.atRealList?.()
     }
   }
   if (entry.kind === 'delta') {
@@ -260,7 +250,7 @@ async function syncOnce (opts: SyncOptions & { signal: AbortSignal }, now: () =>
     await store.list.replace(read.records, meta, load)
   }
   cleanDownloads(dir)
-  await recheckOpenAdmissions(store, profile, opts.tz, manifest.seq)
+  await recheckOpenAdmissions(ctx, manifest.seq)
   return { result: 'updated', seq_before: state.seq, seq_after: manifest.seq, kind: entry.kind, records: read.rows, message: `loaded list ${manifest.seq} (${entry.kind}, ${read.rows} records)` }
 }
 

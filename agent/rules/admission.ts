@@ -1,13 +1,12 @@
 // Recording an admission (2401) and answering it. The answer is computed once and stored with the
 // admission: a retry of the same request gets the same answer even if the list changed since, and
 // a different certno under the same mdtrt_id is refused (two patients on one visit id is an HIS bug).
-import type { FastifyInstance } from 'fastify'
 import { keyedMac } from '../../identity/subject-key.ts'
 import { maskName } from '../../identity/name.ts'
 import { FangpinConflict, FangpinListNotLoaded } from '../errors.ts'
 import { decide, type Decision } from './eligibility.ts'
 import { normaliseSubject, hisTime, certTypeOf, checkVisitId } from './subject.ts'
-import type { Caller } from '../plugins/app/auth.ts'
+import { actorName, type Actor, type RulesContext } from './context.ts'
 import { isSingleDisease, refreshAlerts, trimId } from './stay.ts'
 import { noteCorrection, auditedChanges } from './admission-correction.ts'
 
@@ -43,38 +42,22 @@ function canonical (value: unknown): string {
   return JSON.stringify(value)
 }
 
-// Requests for the same mdtrt_id in flight at once (an HIS retrying before the first answer) are
-// taken one after the other, so the second sees the first one's stored admission.
-const inFlight = new WeakMap<FastifyInstance, Map<string, Promise<unknown>>>()
-
-export async function recordAdmission (app: FastifyInstance, request: AdmissionRequest, caller: Caller): Promise<AdmissionOutcome> {
+export async function recordAdmission (ctx: RulesContext, actor: Actor, request: AdmissionRequest): Promise<AdmissionOutcome> {
   // HIS columns are often fixed-width: ' ZY001 ' and 'ZY001' are the same visit. A certificate
   // type that lost its leading zero in some export on the way is still its code.
   const body = { ...request, mdtrt_id: trimId(request.mdtrt_id), psn_cert_type: certTypeOf(request.psn_cert_type) }
   checkVisitId(body.mdtrt_id)
-  let running = inFlight.get(app)
-  if (running === undefined) {
-    running = new Map()
-    inFlight.set(app, running)
-  }
-  const previous = running.get(body.mdtrt_id)
-  const mine = (async () => {
-    if (previous !== undefined) await previous.catch(() => undefined)
-    return await admitOnce(app, body, caller)
-  })()
-  running.set(body.mdtrt_id, mine)
-  try {
-    return await mine
-  } finally {
-    if (running.get(body.mdtrt_id) === mine) running.delete(body.mdtrt_id)
-  }
+  // Requests for the same mdtrt_id in flight at once (an HIS retrying before the first answer) are
+  // taken one after the other, so the second sees the first one's stored admission.
+  return await ctx.serial(`admission:${body.mdtrt_id}`, async () => await admitOnce(ctx, actor, body))
 }
 
-async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: Caller): Promise<AdmissionOutcome> {
-  const { store, profile, config } = app
+async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionRequest): Promise<AdmissionOutcome> {
+  const { store, profile, settings } = ctx
+  const client = actorName(actor)
   const certType = body.psn_cert_type
   const certno = normaliseSubject(body.certno, certType)
-  const begntime = hisTime(body.begntime, 'begntime', config.tz)
+  const begntime = hisTime(body.begntime, 'begntime', settings.tz)
   const pk = store.list.keyOf(certType, certno)
   // Only the fields the agent uses take part in the MAC; the HIS may resend its 2401 with other
   // fields changed (a phone number) and that is the same admission.
@@ -106,7 +89,7 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
     med_type: body.med_type,
     diagnoses: body.diseinfo,
     procedures: body.oprninfo,
-    staleHours: config.staleHours
+    staleHours: settings.staleHours
   })
   const answer: AdmissionAnswer = { mdtrt_id: body.mdtrt_id, ...decision }
   const row = {
@@ -125,10 +108,10 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
     treat_first_pay_later: decision.treat_first_pay_later ? 1 : 0,
     primary_category: decision.primary_identity?.category ?? null,
     list_version: state.version,
-    client: caller.name
+    client
   }
-  const audit = (action: string) => () => store.audit.write({
-    client: caller.name,
+  const audit = (action: string): void => store.audit.write({
+    client,
     action,
     subject_key: pk,
     mdtrt_id: body.mdtrt_id,
@@ -148,30 +131,28 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
     primary_category: decision.primary_identity?.category ?? null,
     single_disease: isSingleDisease(profile, row.med_type, row.dise_codg)
   }
-  let inserted = false
-  await store.writes.enqueue(() => {
-    inserted = store.admissions.insertIfAbsent(row)
-    if (inserted) {
-      store.stays.upsert(stay)
-      audit('admission.lookup')()
-    }
+  const inserted = await store.write(() => {
+    if (!store.admissions.insertIfAbsent(row)) return false
+    store.stays.upsert(stay)
+    audit('admission.lookup')
+    return true
   })
   if (inserted) return { answer, outcome: 'created' }
 
   const existing = store.admissions.key(body.mdtrt_id)!
   if (!existing.person_key.equals(pk) || existing.psn_cert_type !== certType) {
-    await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.conflict', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: 'refused' }))
+    await store.write(() => store.audit.write({ client, action: 'admission.conflict', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: 'refused' }))
     throw new FangpinConflict(`mdtrt_id ${body.mdtrt_id} is already recorded for another person; a visit id belongs to one patient`)
   }
   if (existing.request_mac === mac) {
     const stored = JSON.parse(store.admissions.storedResponse(body.mdtrt_id) ?? '{}') as AdmissionAnswer
-    await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: stored.treat_first_pay_later ? 'granted' : 'not_granted' }))
+    await store.write(() => store.audit.write({ client, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: stored.treat_first_pay_later ? 'granted' : 'not_granted' }))
     return { answer: stored, outcome: 'replayed' }
   }
   if (existing.status !== 'open') {
     throw new FangpinConflict(`admission ${body.mdtrt_id} is already discharged and cannot be changed`)
   }
-  await store.writes.enqueue(() => {
+  await store.write(() => {
     const before = store.stays.get(body.mdtrt_id)!
     store.admissions.update(row)
     store.stays.upsert(stay)
@@ -181,7 +162,7 @@ async function admitOnce (app: FastifyInstance, body: AdmissionRequest, caller: 
     // what it changed and what the stay was before, and the audit row keeps both sides.
     noteCorrection(store, profile, before, after)
     store.audit.write({
-      client: caller.name,
+      client,
       action: 'admission.update',
       subject_key: pk,
       mdtrt_id: body.mdtrt_id,
@@ -199,17 +180,17 @@ export interface EligibilityRequest {
   med_type?: string
 }
 
-export async function checkEligibility (app: FastifyInstance, request: EligibilityRequest, caller: Caller): Promise<Decision> {
+export async function checkEligibility (ctx: RulesContext, actor: Actor, request: EligibilityRequest): Promise<Decision> {
   const body = { ...request, psn_cert_type: certTypeOf(request.psn_cert_type) }
-  const { store, profile, config } = app
+  const { store, profile, settings } = ctx
   const certno = normaliseSubject(body.certno, body.psn_cert_type)
-  const at = hisTime(body.at, 'at', config.tz)
+  const at = hisTime(body.at, 'at', settings.tz)
   const pk = store.list.keyOf(body.psn_cert_type, certno)
   const { state, person } = store.list.lookup(pk)
   if (state.active_gen === null) {
     throw new FangpinListNotLoaded('no identity list is loaded yet: import one (fangpin import) or configure the registry')
   }
-  const decision = decide({ profile, person, state, at, med_type: body.med_type, staleHours: config.staleHours })
-  await store.writes.enqueue(() => store.audit.write({ client: caller.name, action: 'eligibility.lookup', subject_key: pk, decision: decision.treat_first_pay_later ? 'granted' : 'not_granted', detail: { at } }))
+  const decision = decide({ profile, person, state, at, med_type: body.med_type, staleHours: settings.staleHours })
+  await store.write(() => store.audit.write({ client: actorName(actor), action: 'eligibility.lookup', subject_key: pk, decision: decision.treat_first_pay_later ? 'granted' : 'not_granted', detail: { at } }))
   return decision
 }

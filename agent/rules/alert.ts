@@ -1,6 +1,6 @@
 // Alerts as staff and the HIS see them, and acknowledging one. The HIS API and the staff page
 // share this: the same view, the same audited acknowledgement.
-import type { Store } from '../store/store.ts'
+import { actorName, type Actor, type RulesContext } from './context.ts'
 import type { AlertRow } from '../store/alerts.ts'
 import { FangpinNotFound } from '../errors.ts'
 import { yuan } from './money.ts'
@@ -42,23 +42,35 @@ export function alertView (a: AlertRow): AlertView {
 }
 
 /** Open (neither acknowledged nor resolved) or all alerts, newest first. */
-export function listAlerts (store: Store, state: 'open' | 'all' | undefined, limit = 500): { count: number, alerts: AlertView[] } {
-  const rows = state === 'all' ? store.alerts.all(limit) : store.alerts.unattended(limit)
+export function listAlerts (ctx: RulesContext, state: 'open' | 'all' | undefined, limit = 500): { count: number, alerts: AlertView[] } {
+  const rows = state === 'all' ? ctx.store.alerts.all(limit) : ctx.store.alerts.unattended(limit)
   return { count: rows.length, alerts: rows.map(alertView) }
 }
 
+/** Alerts raised after `id`, oldest first (the staff page's live feed), and where a feed starts. */
+export function alertsSince (ctx: RulesContext, id: number): AlertView[] {
+  return ctx.store.alerts.since(id).map(alertView)
+}
+
+export function latestAlertId (ctx: RulesContext): number {
+  return ctx.store.alerts.maxId()
+}
+
 /**
- * Acknowledges an alert for `by`; the first acknowledgement stands and is the one audited. `named`
- * is a name the caller gave besides its credential, kept in the audit row as a note only.
+ * Acknowledges an alert for the actor; the first acknowledgement stands and is the one audited.
+ * `named` is a name the caller gave besides its credential, kept in the audit row as a note only:
+ * the acknowledgement is the credential's (a staff member's name, an HIS token's name).
  */
-export function acknowledgeAlert (store: Store, id: number, by: string, client: string, named?: string): AlertView {
-  const row = store.db.transaction(() => {
+export async function acknowledgeAlert (ctx: RulesContext, actor: Actor, id: number, named?: string): Promise<AlertView> {
+  const { store } = ctx
+  const by = actor.kind === 'staff' ? actor.name : actorName(actor)
+  const row = await store.write(() => {
     const alert = store.alerts.get(id)
     if (alert === undefined) throw new FangpinNotFound(`no alert ${id}`)
     if (store.alerts.acknowledge(id, by)) {
-      store.audit.write({ client, action: 'alert.ack', mdtrt_id: alert.mdtrt_id, decision: alert.kind, detail: { alert: id, by, ...(named !== undefined ? { named } : {}) } })
+      store.audit.write({ client: actorName(actor), action: 'alert.ack', mdtrt_id: alert.mdtrt_id, decision: alert.kind, detail: { alert: id, by, ...(named !== undefined ? { named } : {}) } })
     }
     return store.alerts.get(id)!
-  }).immediate()
+  })
   return alertView(row)
 }

@@ -2,7 +2,6 @@
 // not at all: its lines, the stay's running totals and the alerts they cause are one transaction,
 // and the HIS is answered only after it committed. A retried batch (same feedetl_sn, same content)
 // is counted once.
-import type { FastifyInstance } from 'fastify'
 import type { Store } from '../store/store.ts'
 import type { StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'
@@ -13,7 +12,7 @@ import { yuanText } from './money.ts'
 import { amountsOf, flagsOf, refreshAlerts, openStay, requireOpen, trimId } from './stay.ts'
 import { alertView, type AlertView } from './alert.ts'
 import { limits, status, totals, stayCards, precheckCards, type Amounts, type SpendingStatus, type Totals } from './spending.ts'
-import type { Caller } from '../plugins/app/auth.ts'
+import { actorName, type Actor, type RulesContext } from './context.ts'
 
 export interface ChargeResult {
   mdtrt_id: string
@@ -29,8 +28,8 @@ function conflict (index: number, field: string, reason: string, message: string
   throw withDetails(new FangpinChargeConflict(`feedetail[${index}].${field}: ${message}`), [{ field: `feedetail/${index}/${field}`, reason, message, line: index }])
 }
 
-function result (app: FastifyInstance, row: StayRow, accepted: number, duplicates: string[], created: AlertRow[]): ChargeResult {
-  const l = limits(app.profile)
+function result (ctx: RulesContext, row: StayRow, accepted: number, duplicates: string[], created: AlertRow[]): ChargeResult {
+  const l = limits(ctx.profile)
   const a = amountsOf(row)
   const st = status(a, flagsOf(row), l)
   return {
@@ -44,11 +43,11 @@ function result (app: FastifyInstance, row: StayRow, accepted: number, duplicate
   }
 }
 
-export function applyCharges (app: FastifyInstance, mdtrtIdRaw: string, feedetail: FeeDetail[], caller: Caller): ChargeResult {
-  const { store, profile, config } = app
+export async function applyCharges (ctx: RulesContext, actor: Actor, mdtrtIdRaw: string, feedetail: FeeDetail[]): Promise<ChargeResult> {
+  const { store, profile, settings } = ctx
   const mdtrtId = trimId(mdtrtIdRaw)
   // Everything that can be checked without the database is checked before the transaction.
-  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, config.tz, true))
+  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, settings.tz, true))
   const firstIndex = new Map<string, number>()
   lines.forEach((line, i) => {
     const sn = line.feedetl_sn!
@@ -60,7 +59,8 @@ export function applyCharges (app: FastifyInstance, mdtrtIdRaw: string, feedetai
     }
   })
 
-  return store.db.transaction(() => {
+  const client = actorName(actor)
+  return await store.write(() => {
     const row = openStay(store, mdtrtId)
     requireOpen(row)
     const d = { medfee: 0, in: 0, out: 0, lines: 0 }
@@ -82,7 +82,7 @@ export function applyCharges (app: FastifyInstance, mdtrtIdRaw: string, feedetai
         conflict(i, 'feedetl_sn', 'changed_content', `line ${sn} was already received with different content; cancel it (DELETE …/charges/${sn}) before sending it again`)
       }
       const out = line.init_feedetl_sn === null ? line.out_fen! : refundOut(store, mdtrtId, line, i, inBatch)
-      store.charges.store(mdtrtId, { ...line, feedetl_sn: sn, out_fen: out }, caller.name, existing !== undefined)
+      store.charges.store(mdtrtId, { ...line, feedetl_sn: sn, out_fen: out }, client, existing !== undefined)
       inBatch.set(sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refundedOut: 0, refund: line.init_feedetl_sn !== null })
       d.medfee += line.amount_fen
       d.out += out
@@ -92,8 +92,8 @@ export function applyCharges (app: FastifyInstance, mdtrtIdRaw: string, feedetai
     if (d.lines > 0) store.stays.addTotals(mdtrtId, d)
     const after = d.lines > 0 ? store.stays.get(mdtrtId)! : row
     const created = d.lines > 0 ? refreshAlerts(store, profile, after) : []
-    return result(app, after, d.lines, duplicates, created)
-  }).immediate()
+    return result(ctx, after, d.lines, duplicates, created)
+  })
 }
 
 interface BatchLine { amount_fen: number, out_fen: number, refunded: number, refundedOut: number, refund: boolean }
@@ -140,25 +140,25 @@ function refundOut (store: Store, mdtrtId: string, line: ChargeLine, i: number, 
   return out
 }
 
-export function cancelCharge (app: FastifyInstance, mdtrtIdRaw: string, snRaw: string, caller: Caller): ChargeResult & { cancelled: boolean } {
-  const { store, profile } = app
+export async function cancelCharge (ctx: RulesContext, actor: Actor, mdtrtIdRaw: string, snRaw: string): Promise<ChargeResult & { cancelled: boolean }> {
+  const { store, profile } = ctx
   const mdtrtId = trimId(mdtrtIdRaw)
   const sn = trimId(snRaw)
-  return store.db.transaction(() => {
+  return await store.write(() => {
     const row = openStay(store, mdtrtId)
     requireOpen(row)
     const line = store.charges.get(mdtrtId, sn)
     if (line === undefined) throw new FangpinNotFound(`admission ${mdtrtId} has no charge line ${sn}`)
-    if (line.cancelled_at !== null) return { ...result(app, row, 0, [], []), cancelled: false }
+    if (line.cancelled_at !== null) return { ...result(ctx, row, 0, [], []), cancelled: false }
     if (line.init_feedetl_sn === null && store.charges.activeRefunds(mdtrtId, sn) > 0) {
       throw new FangpinChargeConflict(`line ${sn} has refund lines; cancel those first`)
     }
     store.charges.cancel(mdtrtId, sn)
     store.stays.addTotals(mdtrtId, { medfee: -line.amount_fen, out: -line.out_fen, in: -(line.amount_fen - line.out_fen), lines: -1 })
-    store.audit.write({ client: caller.name, action: 'charge.cancel', mdtrt_id: mdtrtId, detail: { feedetl_sn: sn, amount_fen: line.amount_fen } })
+    store.audit.write({ client: actorName(actor), action: 'charge.cancel', mdtrt_id: mdtrtId, detail: { feedetl_sn: sn, amount_fen: line.amount_fen } })
     const after = store.stays.get(mdtrtId)!
-    return { ...result(app, after, 0, [], refreshAlerts(store, profile, after)), cancelled: true }
-  }).immediate()
+    return { ...result(ctx, after, 0, [], refreshAlerts(store, profile, after)), cancelled: true }
+  })
 }
 
 export interface PrecheckResult {
@@ -170,12 +170,12 @@ export interface PrecheckResult {
 }
 
 /** What the stay would become with the proposed lines. Nothing is stored. */
-export function precheck (app: FastifyInstance, mdtrtIdRaw: string, feedetail: FeeDetail[]): PrecheckResult {
-  const { store, profile, config } = app
+export function precheck (ctx: RulesContext, mdtrtIdRaw: string, feedetail: FeeDetail[]): PrecheckResult {
+  const { store, profile, settings } = ctx
   const row = openStay(store, trimId(mdtrtIdRaw))
   requireOpen(row)
   const l = limits(profile)
-  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, config.tz, false))
+  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, settings.tz, false))
   const before = amountsOf(row)
   const after: Amounts = { ...before }
   let proposedOut = 0

@@ -2,9 +2,8 @@
 // stay is over the limit, whatever its size: at discharge the share is final and the hospital
 // bears the excess (000 五(二)2). Warn at the warning level, and when a deposit is still to be
 // returned to a patient who qualified during the stay.
-import type { FastifyInstance } from 'fastify'
 import type { StayRow } from '../store/stays.ts'
-import type { Caller } from '../plugins/app/auth.ts'
+import { actorName, type Actor, type RulesContext } from './context.ts'
 import { card, type Card } from './eligibility.ts'
 import { FangpinStayClosed, FangpinValidation, withDetails } from '../errors.ts'
 import { amountsOf, flagsOf, refreshAlerts, openStay, trimId } from './stay.ts'
@@ -27,8 +26,8 @@ export interface DischargeCheck {
   cards: Card[]
 }
 
-export function gate (app: FastifyInstance, row: StayRow): DischargeCheck {
-  const l = limits(app.profile)
+export function gate (ctx: RulesContext, row: StayRow): DischargeCheck {
+  const l = limits(ctx.profile)
   const a = amountsOf(row)
   const flags = flagsOf(row)
   const st = status(a, flags, l)
@@ -37,7 +36,7 @@ export function gate (app: FastifyInstance, row: StayRow): DischargeCheck {
   let decision: GateDecision = 'ok'
   let borne = 0
   const pct = sharePct(a, l)
-  const alerts = app.store.alerts.forStay(row.mdtrt_id)
+  const alerts = ctx.store.alerts.forStay(row.mdtrt_id)
   const corrected = correctionReason(alerts)
   if (st === 'not_monitored') {
     reasons.push({ code: 'not_monitored', message: '患者本次住院不在困难群众名单内，不受目录内费用占比限制' })
@@ -78,13 +77,13 @@ export function gate (app: FastifyInstance, row: StayRow): DischargeCheck {
 }
 
 /** The gate for a stay: a discharged stay answers with its final figures, as they were at discharge. */
-export function gateOf (app: FastifyInstance, row: StayRow): DischargeCheck {
+export function gateOf (ctx: RulesContext, row: StayRow): DischargeCheck {
   if (row.status === 'discharged' && row.final !== null) return JSON.parse(row.final) as DischargeCheck
-  return gate(app, row)
+  return gate(ctx, row)
 }
 
-export function dischargeCheck (app: FastifyInstance, mdtrtId: string): DischargeCheck {
-  return gateOf(app, openStay(app.store, trimId(mdtrtId)))
+export function dischargeCheck (ctx: RulesContext, mdtrtId: string): DischargeCheck {
+  return gateOf(ctx, openStay(ctx.store, trimId(mdtrtId)))
 }
 
 export interface DischargeRequest {
@@ -94,11 +93,11 @@ export interface DischargeRequest {
 
 export type DischargeResult = DischargeCheck & { state: 'discharged', endtime: string, dscg_way: string | null, replayed: boolean }
 
-export function discharge (app: FastifyInstance, mdtrtIdRaw: string, body: DischargeRequest, caller: Caller): DischargeResult {
-  const { store, profile, config } = app
-  const endtime = hisTime(body.endtime, 'endtime', config.tz)
+export async function discharge (ctx: RulesContext, actor: Actor, mdtrtIdRaw: string, body: DischargeRequest): Promise<DischargeResult> {
+  const { store, profile, settings } = ctx
+  const endtime = hisTime(body.endtime, 'endtime', settings.tz)
   const dscgWay = body.dscg_way?.trim() === '' ? null : body.dscg_way?.trim() ?? null
-  return store.db.transaction((): DischargeResult => {
+  return await store.write((): DischargeResult => {
     const row = openStay(store, trimId(mdtrtIdRaw))
     if (row.status === 'discharged') {
       // The same discharge again (an HIS retry) gets the same answer; another one is a conflict.
@@ -110,10 +109,10 @@ export function discharge (app: FastifyInstance, mdtrtIdRaw: string, body: Disch
     if (endtime < row.begntime) {
       throw withDetails(new FangpinValidation(`endtime ${endtime} is before the admission time ${row.begntime}`), [{ field: 'endtime', reason: 'before_admission', message: 'must not be before begntime' }])
     }
-    const final = gate(app, row)
+    const final = gate(ctx, row)
     store.stays.discharge(row.mdtrt_id, { endtime, dscg_way: dscgWay, final })
-    store.audit.write({ client: caller.name, action: 'admission.discharge', subject_key: row.person_key, mdtrt_id: row.mdtrt_id, decision: final.decision, detail: { hospital_borne_amt: final.hospital_borne_amt } })
+    store.audit.write({ client: actorName(actor), action: 'admission.discharge', subject_key: row.person_key, mdtrt_id: row.mdtrt_id, decision: final.decision, detail: { hospital_borne_amt: final.hospital_borne_amt } })
     refreshAlerts(store, profile, store.stays.get(row.mdtrt_id)!)
     return { ...final, state: 'discharged' as const, endtime, dscg_way: dscgWay, replayed: false }
-  }).immediate()
+  })
 }

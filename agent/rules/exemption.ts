@@ -1,7 +1,7 @@
 // Recording a special case approved by the health or insurance department (000 五(二)2: 属于特殊
 // 病例无法达到规定比例，需报当地卫生健康、医保部门审批). The stay becomes exempt from the 90 % rule
 // and its spending alerts are resolved. Audited: this is a decision about who bears the cost.
-import type { FastifyInstance } from 'fastify'
+import { actorName, type Actor, type RulesContext } from './context.ts'
 import type { ExemptionRow } from '../store/exemptions.ts'
 import { FangpinValidation, withDetails } from '../errors.ts'
 import { amountsOf, flagsOf, refreshAlerts, openStay, requireOpen, trimId } from './stay.ts'
@@ -22,13 +22,14 @@ export interface ExemptionResult {
   totals: Totals
 }
 
-export function recordExemption (app: FastifyInstance, mdtrtIdRaw: string, body: ExemptionRequest, by: string): ExemptionResult {
-  const { store, profile } = app
+export async function recordExemption (ctx: RulesContext, actor: Actor, mdtrtIdRaw: string, body: ExemptionRequest): Promise<ExemptionResult> {
+  const { store, profile } = ctx
+  const by = actorName(actor)
   const fields = { approval_no: body.approval_no.trim(), approved_by: body.approved_by.trim(), reason: body.reason.trim() }
   for (const [field, value] of Object.entries(fields)) {
     if (value === '') throw withDetails(new FangpinValidation(`${field} is blank`), [{ field, reason: 'minLength', message: 'must not be blank' }])
   }
-  return store.db.transaction(() => {
+  return await store.write(() => {
     const row = openStay(store, trimId(mdtrtIdRaw))
     // A discharged stay's figures are final: an approval that came too late is a matter for the
     // insurance office, not a change to the record.
@@ -41,5 +42,5 @@ export function recordExemption (app: FastifyInstance, mdtrtIdRaw: string, body:
     refreshAlerts(store, profile, after)
     const l = limits(profile)
     return { mdtrt_id: row.mdtrt_id, created, exemption, status: status(amountsOf(after), flagsOf(after), l), totals: totals(amountsOf(after), l) }
-  }).immediate()
+  })
 }

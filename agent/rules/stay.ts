@@ -4,6 +4,7 @@
 // the alerts always match the totals that were committed with them.
 import type { LoadedProfile } from '../../profile/profile.ts'
 import type { Store } from '../store/store.ts'
+import type { RulesContext } from './context.ts'
 import type { StayListRow, StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'
 import { limits, status, totals, sharePct, hospitalBorneFen, headroomFen, type Amounts, type StayFlags, type SpendingStatus, type Totals } from './spending.ts'
@@ -147,7 +148,8 @@ export function inpatientView (profile: LoadedProfile, row: StayListRow, now: st
 export interface StatusCounts { breach: number, warning: number, ok: number, exempt: number }
 
 /** Open monitored stays by status, from the running totals alone (no views built). */
-export function statusCounts (store: Store, profile: LoadedProfile): StatusCounts {
+export function statusCounts (ctx: RulesContext): StatusCounts {
+  const { store, profile } = ctx
   const l = limits(profile)
   const counts: StatusCounts = { breach: 0, warning: 0, ok: 0, exempt: 0 }
   for (const row of store.stays.open()) {
@@ -161,8 +163,9 @@ export function statusCounts (store: Store, profile: LoadedProfile): StatusCount
  * Open stays, worst first: breaches, then warnings (each by out-of-catalog share, highest first),
  * then the rest. Stays of patients not on the list are left out unless asked for by status.
  */
-export function inpatients (store: Store, profile: LoadedProfile, tz: string, filter: { status?: SpendingStatus, dept?: string }): InpatientView[] {
-  const now = nowLocal(tz)
+export function inpatients (ctx: RulesContext, filter: { status?: SpendingStatus, dept?: string }): InpatientView[] {
+  const { store, profile } = ctx
+  const now = nowLocal(ctx.settings.tz)
   // [share, view] pairs: sorting by a number kept beside the view, not copied into it.
   const keyed: Array<[number, InpatientView]> = []
   for (const row of store.stays.open()) {
@@ -194,9 +197,10 @@ function itemView (i: OutOfCatalogItem): StayDetail['top_out_of_catalog'][number
   return { med_list_codg: i.med_list_codg, medins_list_codg: i.medins_list_codg, med_list_name: i.med_list_name, out_of_catalog_amt: yuan(i.out_fen), amount: yuan(i.amount_fen), lines: i.lines }
 }
 
-export function stayDetail (store: Store, profile: LoadedProfile, tz: string, mdtrtId: string): StayDetail {
+export function stayDetail (ctx: RulesContext, mdtrtId: string): StayDetail {
+  const { store, profile } = ctx
   const row = openStay(store, trimId(mdtrtId))
-  const now = nowLocal(tz)
+  const now = nowLocal(ctx.settings.tz)
   const answer = JSON.parse(row.response) as Partial<Decision>
   let identities = answer.identities ?? []
   if (identities.length === 0 && row.monitored === 1) {

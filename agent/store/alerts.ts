@@ -107,6 +107,11 @@ export class AlertRepository {
     return this.db.prepare('SELECT * FROM alert WHERE resolved_at IS NULL AND acknowledged_at IS NULL ORDER BY id DESC LIMIT ?').all(limit) as AlertRow[]
   }
 
+  /** The newest alert's id (0 when there is none): where a live feed starts from. */
+  maxId (): number {
+    return this.db.prepare('SELECT COALESCE(MAX(id), 0) FROM alert').pluck().get() as number
+  }
+
   /** Alerts created after `id` (the staff page's live feed polls this). */
   since (id: number, limit = 200): AlertRow[] {
     return this.sinceStmt.all(id, limit) as AlertRow[]

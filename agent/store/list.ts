@@ -52,6 +52,8 @@ export interface LoadMeta {
 
 export interface LoadOptions {
   onProgress?: (persons: number) => void
+  /** stops the load between two chunks (a shutdown, a deadline): the serving list stays as it was */
+  signal?: AbortSignal
   /**
    * Runs inside the transaction that makes the new list the serving one, with what it becomes: what
    * must be true the moment real people are served (the audit row of the load, the end of demo
@@ -167,7 +169,10 @@ export class ListRepository {
         const pk = this.keyOf(r.psn_cert_type, r.certno)
         keyed.push({ pk, head: pk.readUIntBE(0, 6), r })
         identities += r.identities.length
-        if (keyed.length % CHUNK === 0) await yieldToLookups()
+        if (keyed.length % CHUNK === 0) {
+          opts.signal?.throwIfAborted()
+          await yieldToLookups()
+        }
       }
       persons = keyed.length
       if (persons === 0) {
@@ -180,6 +185,7 @@ export class ListRepository {
         if (keyed[i].pk.equals(keyed[i - 1].pk)) throw new ListLoadError('the list names the same person twice (duplicate ID number); nothing was loaded')
       }
       for (let i = 0; i < keyed.length; i += CHUNK) {
+        opts.signal?.throwIfAborted()
         writeChunk.immediate(keyed.slice(i, i + CHUNK))
         opts.onProgress?.(Math.min(i + CHUNK, keyed.length))
         // Between chunks the event loop serves lookups from the old list.
@@ -260,6 +266,7 @@ export class ListRepository {
     })
     try {
       for (let i = 0; i < records.length; i += CHUNK) {
+        opts.signal?.throwIfAborted()
         writeChunk.immediate(records.slice(i, i + CHUNK))
         opts.onProgress?.(Math.min(i + CHUNK, records.length))
         await yieldToLookups()

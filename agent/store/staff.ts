@@ -1,7 +1,6 @@
 // Staff users and their sessions.
 import { createHash, randomBytes } from 'node:crypto'
 import type { DB } from './db.ts'
-import { hashPassword, passwordProblem } from '../rules/password.ts'
 
 export type StaffRole = 'billing' | 'admin'
 
@@ -20,8 +19,6 @@ export interface StaffSession {
   last_seen_at: string
 }
 
-export class StaffUserError extends Error {}
-
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest()
 
 export class StaffRepository {
@@ -32,35 +29,28 @@ export class StaffRepository {
       FROM staff_session s JOIN staff_user u ON u.id = s.user_id WHERE s.token_hash = ?`)
   }
 
-  async createUser (u: { name: string, role: StaffRole, password: string }): Promise<StaffUser> {
-    const name = u.name.trim()
-    if (name === '' || name.length > 64) throw new StaffUserError('the name must have 1 to 64 characters')
-    if (u.role !== 'billing' && u.role !== 'admin') throw new StaffUserError('the role must be billing or admin')
-    const problem = passwordProblem(u.password)
-    if (problem !== null) throw new StaffUserError(problem)
-    if (this.byName(name) !== undefined) throw new StaffUserError(`a staff user named ${name} already exists`)
-    const hash = await hashPassword(u.password)
+  /**
+   * Inserts an account with its password hash (hashed by the rules). Returns null when the name is
+   * taken — also when another request took it between the rules' check and this insert.
+   */
+  insertUser (u: { name: string, role: StaffRole, password_hash: string }): StaffUser | null {
     try {
-      this.db.prepare('INSERT INTO staff_user (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)').run(name, u.role, hash, new Date().toISOString())
+      this.db.prepare('INSERT INTO staff_user (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)').run(u.name, u.role, u.password_hash, new Date().toISOString())
     } catch (err) {
-      // Two requests for the same name (a double click) both passed the check above while hashing.
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new StaffUserError(`a staff user named ${name} already exists`)
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return null
       throw err
     }
-    return this.byName(name)!
+    return this.byName(u.name)!
   }
 
-  async setPassword (name: string, password: string): Promise<void> {
-    const problem = passwordProblem(password)
-    if (problem !== null) throw new StaffUserError(problem)
-    const hash = await hashPassword(password)
+  /** Sets a new password hash and ends every session of the old password; false when there is no such user. */
+  setPasswordHash (name: string, hash: string): boolean {
+    const user = this.byName(name)
+    if (user === undefined) return false
     // A new password ends every session of the old one: after a suspected leak the intruder is out.
-    this.db.transaction(() => {
-      const user = this.byName(name)
-      if (user === undefined) throw new StaffUserError(`no staff user named ${name}`)
-      this.db.prepare('UPDATE staff_user SET password_hash = ? WHERE id = ?').run(hash, user.id)
-      this.db.prepare('DELETE FROM staff_session WHERE user_id = ?').run(user.id)
-    }).immediate()
+    this.db.prepare('UPDATE staff_user SET password_hash = ? WHERE id = ?').run(hash, user.id)
+    this.db.prepare('DELETE FROM staff_session WHERE user_id = ?').run(user.id)
+    return true
   }
 
   byName (name: string): StaffUser | undefined {

@@ -32,6 +32,9 @@ export interface StayRow {
 
 export type StayListRow = Omit<StayRow, 'person_key' | 'response' | 'final'>
 
+/** What the re-check of open stays against the list needs of each. */
+export type RecheckRow = Pick<StayRow, 'mdtrt_id' | 'person_key' | 'begntime' | 'med_type' | 'treat_first_pay_later' | 'name_masked' | 'adm_dept_name' | 'monitored'>
+
 // The inpatient list reads every open stay: its rows are fetched raw and built here, as an object
 // literal of one shape, which took half the time better-sqlite3 needs to build each row object
 // column by column (1,000 open stays: about 6 ms → 3 ms). OPEN_KEYS is the order of COLUMNS.
@@ -76,6 +79,7 @@ export class StayRepository {
   private readonly createStmt
   private readonly addStmt
   private readonly openStmt
+  private readonly recheckStmt
 
   constructor (private readonly db: DB) {
     this.getStmt = db.prepare(`SELECT ${COLUMNS}, a.person_key, a.response, s.final FROM admission a JOIN stay s ON s.mdtrt_id = a.mdtrt_id WHERE a.mdtrt_id = ?`)
@@ -91,6 +95,8 @@ export class StayRepository {
     this.addStmt = db.prepare(`UPDATE stay SET medfee_fen = medfee_fen + ?, in_catalog_fen = in_catalog_fen + ?,
       out_catalog_fen = out_catalog_fen + ?, line_count = line_count + ?, updated_at = ? WHERE mdtrt_id = ?`)
     this.openStmt = db.prepare(`SELECT ${COLUMNS} FROM admission a JOIN stay s ON s.mdtrt_id = a.mdtrt_id WHERE a.status = 'open'`).raw(true)
+    this.recheckStmt = db.prepare(`SELECT a.mdtrt_id, a.person_key, a.begntime, a.med_type, a.treat_first_pay_later, a.name_masked, a.adm_dept_name,
+      s.monitored FROM admission a JOIN stay s ON s.mdtrt_id = a.mdtrt_id WHERE a.status = 'open'`)
     const names = this.openStmt.columns().map((c) => c.name)
     if (names.join() !== OPEN_KEYS.join()) throw new Error(`stays.open: columns ${names.join()} do not match OPEN_KEYS`)
   }
@@ -129,6 +135,10 @@ export class StayRepository {
 
   open (): StayListRow[] {
     return (this.openStmt.all() as unknown[][]).map(listRow)
+  }
+
+  openForRecheck (): RecheckRow[] {
+    return this.recheckStmt.all() as RecheckRow[]
   }
 
   discharge (mdtrtId: string, d: { endtime: string, dscg_way: string | null, final: unknown }): void {

@@ -13,6 +13,7 @@ import { ChargeRepository } from './charges.ts'
 import { ExemptionRepository } from './exemptions.ts'
 import { StaffRepository } from './staff.ts'
 import { StorageHealth } from './storage-health.ts'
+import { SyncRunRepository } from './sync-runs.ts'
 import { SignInLimitRepository } from './sign-in-limits.ts'
 
 export interface Store {
@@ -28,10 +29,14 @@ export interface Store {
   charges: ChargeRepository
   exemptions: ExemptionRepository
   staff: StaffRepository
+  syncRuns: SyncRunRepository
   /** failed staff sign-ins and the locks they lead to */
   signInLimits: SignInLimitRepository
-  /** group commit for the writes of the request path (audit rows, admissions) */
-  writes: WriteQueue
+  /**
+   * The one write path: runs `fn` in the next group transaction and resolves with its result once
+   * it is committed (see write-queue.ts). Rules write through it and nothing else does.
+   */
+  write: <T>(fn: () => T) => Promise<T>
   /** whether writes are failing for a storage reason (disk full), and the way back */
   health: StorageHealth
   close: () => void
@@ -74,8 +79,9 @@ export function openStore (dataDir: string): Store {
       charges: new ChargeRepository(db),
       exemptions: new ExemptionRepository(db),
       staff: new StaffRepository(db),
+      syncRuns: new SyncRunRepository(db),
       signInLimits: new SignInLimitRepository(db, subjectKey),
-      writes,
+      write: (fn) => writes.enqueue(fn),
       health,
       close: () => {
         if (!db.open) return

@@ -99,9 +99,16 @@ export class TokenRepository {
     return this.db.prepare('SELECT id, name, role, created_at, revoked_at, last_used_at FROM api_token ORDER BY created_at').all() as TokenInfo[]
   }
 
+  /** Revokes the active tokens with this id or name; returns how many. */
   revoke (idOrName: string): number {
     this.cache.clear()
     return this.db.prepare('UPDATE api_token SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL')
       .run(new Date().toISOString(), idOrName, idOrName).changes
+  }
+
+  /** Revokes the token with this id, if it is active. */
+  revokeId (id: string): number {
+    this.cache.clear()
+    return this.db.prepare('UPDATE api_token SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(new Date().toISOString(), id).changes
   }
 }

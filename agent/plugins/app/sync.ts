@@ -6,7 +6,6 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import cron, { type ScheduledTask } from 'node-cron'
 import { runSync, syncRunLive, SyncBusy, INTERRUPTED, type SyncResult, type SyncTrigger } from '../../intake/registry-sync.ts'
-import { listView } from '../../rules/eligibility.ts'
 
 export interface SyncStatus {
   configured: boolean
@@ -38,8 +37,15 @@ declare module 'fastify' {
 /** How long closing waits for a stopped sync to record itself before the store closes anyway. */
 const CLOSE_WAIT_MS = 5000
 
-async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean }): Promise<void> {
-  const { config, store, profile } = fastify
+export interface SyncPluginOptions {
+  /** schedule the sync and run it at start (default true when a registry is configured) */
+  autoStart?: boolean
+  /** runs in the transaction that makes a real list serve (the app ends the demo's access with it) */
+  atRealList?: () => void
+}
+
+async function syncPlugin (fastify: FastifyInstance, opts: SyncPluginOptions): Promise<void> {
+  const { config, store, rules } = fastify
   let task: ScheduledTask | null = null
   let current: Promise<SyncResult> | null = null
   let stopCurrent: AbortController | null = null
@@ -62,12 +68,11 @@ async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean
     // The log line is part of the run: closing waits for it too.
     current = (async () => {
       const result = await runSync({
-        store,
-        profile,
+        ctx: rules.ctx,
         url,
         publicKey,
-        tz: config.tz,
         demo: config.registryDemo,
+        atRealList: opts.atRealList,
         timeoutMs: config.syncTimeoutMinutes * 60_000,
         client: { minBytesPerSec: config.syncMinBytesPerSec },
         signal: stop.signal
@@ -85,12 +90,12 @@ async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean
 
   const status = (): SyncStatus => {
     const state = store.list.state()
-    const view = listView(state, config.staleHours)
-    const row = store.db.prepare('SELECT trigger, started_at, finished_at, result, message, pid FROM sync_run ORDER BY id DESC LIMIT 1').get() as (NonNullable<SyncStatus['last_attempt']> & { pid: number | null }) | undefined
+    const view = rules.listView()
+    const row = store.syncRuns.last()
     let last: SyncStatus['last_attempt'] = null
     let runningElsewhere = false
     if (row !== undefined) {
-      const { pid, ...attempt } = row
+      const { pid, id: _id, ...attempt } = row
       last = attempt
       if (attempt.result === 'running') {
         // A run whose process is gone (kill -9, a power cut) is not running, whatever its row says.
@@ -98,7 +103,6 @@ async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean
         else last = { ...attempt, result: 'failed', message: INTERRUPTED }
       }
     }
-    const ok = store.db.prepare("SELECT finished_at FROM sync_run WHERE result IN ('updated', 'unchanged') ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined
     let next: string | null = null
     if (task !== null) {
       const d = task.getNextRun()
@@ -116,7 +120,7 @@ async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean
       stale: view.stale,
       next_run: next,
       last_attempt: last,
-      last_success: ok ?? null
+      last_success: store.syncRuns.lastSuccess()
     }
   }
 
@@ -128,7 +132,7 @@ async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean
         run('cron').catch((err: unknown) => fastify.log.warn({ err }, 'scheduled sync not run'))
       }, { timezone: config.tz, name: 'fangpin-registry-sync', noOverlap: true })
       const state = store.list.state()
-      if (state.source !== 'registry' || listView(state, config.staleHours).stale) {
+      if (state.source !== 'registry' || rules.listView().stale) {
         // In the background: the agent answers from the list it has while it fetches a newer one.
         setImmediate(() => {
           run('start').catch((err: unknown) => fastify.log.warn({ err }, 'start-up sync not run'))
@@ -136,17 +140,15 @@ async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean
       }
     })
   }
-  // Closing stops a running sync before the server waits for its requests (a POST /v1/sync/run?wait
-  // may be waiting for it), then gives it a moment to record itself as interrupted: the database must
-  // not close under it. A run still busy after that (an apply, which is not stopped halfway) is cut
-  // off with the process, and marked interrupted at the next start.
+  // Closing stops a running sync and waits (briefly) for it to record itself as interrupted before
+  // the server stops taking requests: a POST /v1/sync/run?wait=true waiting for it gets its answer
+  // while its connection can still be closed cleanly, and the database never closes under the run.
+  // A run still busy after that is cut off with the process, and marked interrupted at the next start.
   fastify.addHook('preClose', async () => {
     closing = true
     await task?.destroy()
     task = null
     stopCurrent?.abort(new Error('the agent is shutting down'))
-  })
-  fastify.addHook('onClose', async () => {
     if (current === null) return
     let timer: NodeJS.Timeout | undefined
     const stopped = await Promise.race([
@@ -158,4 +160,4 @@ async function syncPlugin (fastify: FastifyInstance, opts: { autoStart?: boolean
   })
 }
 
-export default fp(syncPlugin, { name: 'sync', fastify: '5.x', dependencies: ['store', 'profile'] })
+export default fp(syncPlugin, { name: 'sync', fastify: '5.x', dependencies: ['store', 'profile', 'rules'] })

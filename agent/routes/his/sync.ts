@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import { FangpinConflict } from '../errors.ts'
-import { SyncBusy } from '../intake/registry-sync.ts'
-import { errorResponses } from './responses.ts'
+import { FangpinConflict } from '../../errors.ts'
+import { SyncBusy } from '../../intake/registry-sync.ts'
+import { errorResponses } from '../shared.ts'
 
 export default async function syncRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.get('/v1/sync/status', {
-    onRequest: fastify.requireToken('his'),
+  fastify.get('/sync/status', {
     schema: {
       tags: ['sync'],
       summary: 'Registry sync status: loaded seq, region, records, last attempt, next run, age, stale',
@@ -14,8 +13,8 @@ export default async function syncRoutes (fastify: FastifyInstance): Promise<voi
     }
   }, async () => fastify.sync.status())
 
-  fastify.post<{ Querystring: { wait?: string } }>('/v1/sync/run', {
-    onRequest: fastify.requireToken('admin'),
+  fastify.post<{ Querystring: { wait?: string } }>('/sync/run', {
+    config: { role: 'admin' },
     schema: {
       tags: ['sync'],
       summary: 'Run a registry sync now (admin token)',
@@ -29,7 +28,7 @@ export default async function syncRoutes (fastify: FastifyInstance): Promise<voi
     if (fastify.config.registryUrl === null) throw new FangpinConflict('no registry is configured: set FANGPIN_REGISTRY_URL and FANGPIN_REGISTRY_PUBKEY')
     if (fastify.sync.running()) throw new FangpinConflict('a sync is already running; see GET /v1/sync/status')
     const state = fastify.store.list.state()
-    await fastify.store.writes.enqueue(() => fastify.store.audit.write({ client: request.caller?.name ?? null, action: 'sync.run', decision: 'requested' }))
+    await fastify.rules.recordAction(request.actor!, 'sync.run', 'requested')
     const running = fastify.sync.run('api')
     if (request.query.wait !== 'true' && request.query.wait !== '1') {
       running.catch((err: unknown) => request.log.warn({ err }, 'requested sync not run'))

@@ -1,14 +1,11 @@
 // A stay's state, the list of monitored inpatients, exemptions and the discharge gate.
 import type { FastifyInstance } from 'fastify'
-import { stayDetail, inpatients } from '../rules/stay.ts'
-import { recordExemption, type ExemptionRequest } from '../rules/exemption.ts'
-import { dischargeCheck, discharge, type DischargeRequest } from '../rules/discharge.ts'
-import type { SpendingStatus } from '../rules/spending.ts'
-import { errorResponses, stayParams } from './responses.ts'
+import type { ExemptionRequest } from '../../rules/exemption.ts'
+import type { DischargeRequest } from '../../rules/discharge.ts'
+import { errorResponses, stayParams, inpatientList, inpatientQuery, type InpatientQuery } from '../shared.ts'
 
 export default async function stayRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.get<{ Params: { mdtrt_id: string } }>('/v1/admissions/:mdtrt_id', {
-    onRequest: fastify.requireToken('his'),
+  fastify.get<{ Params: { mdtrt_id: string } }>('/admissions/:mdtrt_id', {
     schema: {
       tags: ['stays'],
       summary: 'A stay: state, identities, totals, status, the out-of-catalog items driving the share, alerts',
@@ -16,32 +13,20 @@ export default async function stayRoutes (fastify: FastifyInstance): Promise<voi
       params: stayParams,
       response: { 200: { $ref: 'stay#' }, ...errorResponses }
     }
-  }, async (request) => stayDetail(fastify.store, fastify.profile, fastify.config.tz, request.params.mdtrt_id))
+  }, async (request) => fastify.rules.stayDetail(request.params.mdtrt_id))
 
-  fastify.get<{ Querystring: { status?: SpendingStatus, dept?: string } }>('/v1/inpatients', {
-    onRequest: fastify.requireToken('his'),
+  fastify.get<{ Querystring: InpatientQuery }>('/inpatients', {
     schema: {
       tags: ['stays'],
       summary: 'Open monitored stays with their totals, worst first',
       description: 'Breaches first, then warnings, each by out-of-catalog share. ?status= filters (not_monitored lists the stays of patients not on the list); ?dept= filters by department code or name.',
       security: [{ bearer: [] }],
-      querystring: {
-        type: 'object',
-        properties: {
-          status: { type: 'string', enum: ['ok', 'warning', 'breach', 'exempt', 'not_monitored'] },
-          dept: { type: 'string', maxLength: 100 }
-        },
-        additionalProperties: false
-      },
+      querystring: inpatientQuery(['ok', 'warning', 'breach', 'exempt', 'not_monitored']),
       response: { 200: { $ref: 'inpatient-list#' }, ...errorResponses }
     }
-  }, async (request) => {
-    const list = inpatients(fastify.store, fastify.profile, fastify.config.tz, request.query)
-    return { count: list.length, inpatients: list }
-  })
+  }, inpatientList(fastify))
 
-  fastify.post<{ Params: { mdtrt_id: string }, Body: ExemptionRequest }>('/v1/admissions/:mdtrt_id/exemptions', {
-    onRequest: fastify.requireToken('his'),
+  fastify.post<{ Params: { mdtrt_id: string }, Body: ExemptionRequest }>('/admissions/:mdtrt_id/exemptions', {
     schema: {
       tags: ['stays'],
       summary: 'Record a special case approved by the health or insurance department',
@@ -52,12 +37,11 @@ export default async function stayRoutes (fastify: FastifyInstance): Promise<voi
       response: { 200: { $ref: 'exemption-result#' }, 201: { $ref: 'exemption-result#' }, ...errorResponses }
     }
   }, async (request, reply) => {
-    const result = recordExemption(fastify, request.params.mdtrt_id, request.body, request.caller!.name)
+    const result = await fastify.rules.recordExemption(request.actor!, request.params.mdtrt_id, request.body)
     return reply.code(result.created ? 201 : 200).send(result)
   })
 
-  fastify.post<{ Params: { mdtrt_id: string } }>('/v1/admissions/:mdtrt_id/discharge-check', {
-    onRequest: fastify.requireToken('his'),
+  fastify.post<{ Params: { mdtrt_id: string } }>('/admissions/:mdtrt_id/discharge-check', {
     schema: {
       tags: ['stays'],
       summary: 'Discharge gate: ok / warn / block, with reasons and the amount the hospital would bear',
@@ -65,10 +49,9 @@ export default async function stayRoutes (fastify: FastifyInstance): Promise<voi
       params: stayParams,
       response: { 200: { $ref: 'discharge-check#' }, ...errorResponses }
     }
-  }, async (request) => dischargeCheck(fastify, request.params.mdtrt_id))
+  }, async (request) => fastify.rules.dischargeCheck(request.params.mdtrt_id))
 
-  fastify.post<{ Params: { mdtrt_id: string }, Body: DischargeRequest | undefined }>('/v1/admissions/:mdtrt_id/discharge', {
-    onRequest: fastify.requireToken('his'),
+  fastify.post<{ Params: { mdtrt_id: string }, Body: DischargeRequest | undefined }>('/admissions/:mdtrt_id/discharge', {
     schema: {
       tags: ['stays'],
       summary: 'Discharge (2402): close the stay and keep its final figures',
@@ -79,7 +62,7 @@ export default async function stayRoutes (fastify: FastifyInstance): Promise<voi
       response: { 200: { $ref: 'discharge-result#' }, ...errorResponses }
     }
   }, async (request) => {
-    const { replayed: _replayed, ...result } = discharge(fastify, request.params.mdtrt_id, request.body ?? {}, request.caller!)
+    const { replayed: _replayed, ...result } = await fastify.rules.discharge(request.actor!, request.params.mdtrt_id, request.body ?? {})
     return result
   })
 }

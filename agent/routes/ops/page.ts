@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 
-const WEB = join(dirname(fileURLToPath(import.meta.url)), '..', 'web')
+const WEB = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web')
 const CSP = "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 const FILES: Array<{ url: string[], file: string, type: string }> = [

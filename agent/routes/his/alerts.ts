@@ -1,12 +1,10 @@
 // Alerts for billing staff and IT: spending warnings and breaches, patients who qualified during
 // their stay, sync failures and a stale list.
 import type { FastifyInstance } from 'fastify'
-import { listAlerts, acknowledgeAlert } from '../rules/alert.ts'
-import { errorResponses } from './responses.ts'
+import { errorResponses, alertParams } from '../shared.ts'
 
 export default async function alertRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.get<{ Querystring: { state?: 'open' | 'all', limit?: string } }>('/v1/alerts', {
-    onRequest: fastify.requireToken('his'),
+  fastify.get<{ Querystring: { state?: 'open' | 'all', limit?: string } }>('/alerts', {
     schema: {
       tags: ['alerts'],
       summary: 'Alerts: open (neither acknowledged nor resolved; default) or all (newest first)',
@@ -19,23 +17,22 @@ export default async function alertRoutes (fastify: FastifyInstance): Promise<vo
       response: { 200: { $ref: 'alert-list#' }, ...errorResponses }
     }
   }, async (request) => {
-    return listAlerts(fastify.store, request.query.state, Number(request.query.limit ?? 500))
+    return fastify.rules.listAlerts(request.query.state, Number(request.query.limit ?? 500))
   })
 
-  fastify.post<{ Params: { id: string }, Body: { acknowledged_by?: string } | undefined }>('/v1/alerts/:id/ack', {
-    onRequest: fastify.requireToken('his'),
+  fastify.post<{ Params: { id: string }, Body: { acknowledged_by?: string } | undefined }>('/alerts/:id/ack', {
     schema: {
       tags: ['alerts'],
       summary: 'Acknowledge an alert',
       description: 'Records who acknowledged it and when. acknowledged_by is the token name: a name sent in the body is kept only as a note in the audit row (the token is what authenticated the call). Acknowledging again keeps the first acknowledgement.',
       security: [{ bearer: [] }],
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } },
+      params: alertParams,
       body: { type: 'object', properties: { acknowledged_by: { type: 'string', minLength: 1, maxLength: 100 } } },
       response: { 200: { $ref: 'alert#' }, ...errorResponses }
     }
   }, async (request) => {
     // Any caller can type any name; only the token's name is what the agent knows.
     const named = request.body?.acknowledged_by?.trim()
-    return acknowledgeAlert(fastify.store, Number(request.params.id), request.caller!.name, request.caller!.name, named === '' ? undefined : named)
+    return await fastify.rules.acknowledgeAlert(request.actor!, Number(request.params.id), named === '' ? undefined : named)
   })
 }

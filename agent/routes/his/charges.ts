@@ -1,13 +1,10 @@
-// The charge feed (2301/2302) and the order precheck. Routes validate, delegate to rules/charges.ts
-// and answer; the batch's transaction is committed before the answer leaves.
+// The charge feed (2301/2302) and the order precheck: the batch is committed before the answer leaves.
 import type { FastifyInstance } from 'fastify'
-import { applyCharges, cancelCharge, precheck } from '../rules/charges.ts'
-import type { FeeDetail } from '../rules/charge-line.ts'
-import { errorResponses, stayParams } from './responses.ts'
+import type { FeeDetail } from '../../rules/charge-line.ts'
+import { errorResponses, stayParams } from '../shared.ts'
 
 export default async function chargeRoutes (fastify: FastifyInstance): Promise<void> {
-  fastify.post<{ Params: { mdtrt_id: string }, Body: { feedetail: FeeDetail[] } }>('/v1/admissions/:mdtrt_id/charges', {
-    onRequest: fastify.requireToken('his'),
+  fastify.post<{ Params: { mdtrt_id: string }, Body: { feedetail: FeeDetail[] } }>('/admissions/:mdtrt_id/charges', {
     schema: {
       tags: ['charges'],
       summary: 'Add charge lines (2301 feedetail) to a stay',
@@ -18,13 +15,12 @@ export default async function chargeRoutes (fastify: FastifyInstance): Promise<v
       response: { 200: { $ref: 'charge-result#' }, ...errorResponses }
     }
   }, async (request) => {
-    const result = applyCharges(fastify, request.params.mdtrt_id, request.body.feedetail, request.caller!)
+    const result = await fastify.rules.applyCharges(request.actor!, request.params.mdtrt_id, request.body.feedetail)
     fastify.metrics.countCharges(result.accepted, result.duplicates.length)
     return result
   })
 
-  fastify.delete<{ Params: { mdtrt_id: string, feedetl_sn: string } }>('/v1/admissions/:mdtrt_id/charges/:feedetl_sn', {
-    onRequest: fastify.requireToken('his'),
+  fastify.delete<{ Params: { mdtrt_id: string, feedetl_sn: string } }>('/admissions/:mdtrt_id/charges/:feedetl_sn', {
     schema: {
       tags: ['charges'],
       summary: 'Cancel a charge line (2302)',
@@ -33,10 +29,9 @@ export default async function chargeRoutes (fastify: FastifyInstance): Promise<v
       params: { ...stayParams, required: ['mdtrt_id', 'feedetl_sn'], properties: { ...stayParams.properties, feedetl_sn: { type: 'string', minLength: 1, maxLength: 64 } } },
       response: { 200: { $ref: 'charge-result#' }, ...errorResponses }
     }
-  }, async (request) => cancelCharge(fastify, request.params.mdtrt_id, request.params.feedetl_sn, request.caller!))
+  }, async (request) => await fastify.rules.cancelCharge(request.actor!, request.params.mdtrt_id, request.params.feedetl_sn))
 
-  fastify.post<{ Params: { mdtrt_id: string }, Body: { feedetail: FeeDetail[] } }>('/v1/admissions/:mdtrt_id/precheck', {
-    onRequest: fastify.requireToken('his'),
+  fastify.post<{ Params: { mdtrt_id: string }, Body: { feedetail: FeeDetail[] } }>('/admissions/:mdtrt_id/precheck', {
     schema: {
       tags: ['charges'],
       summary: 'Order precheck: the totals and status the stay would have with these lines',
@@ -46,5 +41,5 @@ export default async function chargeRoutes (fastify: FastifyInstance): Promise<v
       body: { $ref: 'precheck-request#' },
       response: { 200: { $ref: 'precheck-result#' }, ...errorResponses }
     }
-  }, async (request) => precheck(fastify, request.params.mdtrt_id, request.body.feedetail))
+  }, async (request) => fastify.rules.precheck(request.params.mdtrt_id, request.body.feedetail))
 }

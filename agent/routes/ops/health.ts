@@ -1,20 +1,17 @@
 // Probes for hospital IT and their monitoring. /healthz: the process answers. /readyz: a list is
 // loaded and whether it can be trusted (demo or stale lists answer but are "degraded").
 import type { FastifyInstance } from 'fastify'
-import { listView } from '../rules/eligibility.ts'
 
 /** For an alert rule such as "no successful sync for 36 hours" or "the last sync failed". */
 function syncGauges (fastify: FastifyInstance): Array<{ name: string, help: string, value: number }> {
-  const db = fastify.store.db
-  const ok = db.prepare("SELECT finished_at FROM sync_run WHERE result IN ('updated', 'unchanged') ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined
-  const last = db.prepare("SELECT result FROM sync_run WHERE result != 'running' ORDER BY id DESC LIMIT 1").pluck().get() as string | undefined
-  const failures = db.prepare("SELECT COUNT(*) FROM sync_run WHERE result = 'failed'").pluck().get() as number
+  const runs = fastify.store.syncRuns
+  const ok = runs.lastSuccess()
   const state = fastify.store.list.state()
   return [
     { name: 'fangpin_list_seq', help: 'Registry sequence of the serving list (-1: not from the registry).', value: state.source === 'registry' ? state.seq ?? -1 : -1 },
-    { name: 'fangpin_sync_last_success_timestamp_seconds', help: 'When a registry sync last worked (0: never).', value: ok === undefined ? 0 : Math.floor(Date.parse(ok) / 1000) },
-    { name: 'fangpin_sync_last_failed', help: '1 when the last registry sync failed.', value: last === 'failed' ? 1 : 0 },
-    { name: 'fangpin_sync_failures', help: 'Registry syncs that failed, since the data directory was made.', value: failures }
+    { name: 'fangpin_sync_last_success_timestamp_seconds', help: 'When a registry sync last worked (0: never).', value: ok === null ? 0 : Math.floor(Date.parse(ok) / 1000) },
+    { name: 'fangpin_sync_last_failed', help: '1 when the last registry sync failed.', value: runs.lastEnded() === 'failed' ? 1 : 0 },
+    { name: 'fangpin_sync_failures', help: 'Registry syncs that failed, since the data directory was made.', value: runs.failures() }
   ]
 }
 
@@ -35,7 +32,7 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
     }
   }, async (request, reply) => {
     const state = fastify.store.list.state()
-    const view = listView(state, fastify.config.staleHours)
+    const view = fastify.rules.listView()
     const warnings: string[] = []
     const loaded = state.active_gen !== null
     // A monitoring probe is the first to notice that space was freed: it tries a write itself.
@@ -73,7 +70,7 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
     }
   }, async (request, reply) => {
     const state = fastify.store.list.state()
-    const view = listView(state, fastify.config.staleHours)
+    const view = fastify.rules.listView()
     const body = fastify.metrics.render([
       { name: 'fangpin_list_persons', help: 'People in the serving list.', value: state.person_count },
       { name: 'fangpin_list_identities', help: 'Identities in the serving list.', value: state.identity_count },

@@ -3,30 +3,26 @@
 // one indexed read of the newest ids a second, whoever wrote them.
 import type { FastifyInstance } from 'fastify'
 import type { ServerResponse } from 'node:http'
-import { alertView } from '../rules/alert.ts'
 
 const POLL_MS = 1000
 const HEARTBEAT_MS = 15_000
 
-export default async function staffEventRoutes (fastify: FastifyInstance): Promise<void> {
+export default async function eventRoutes (fastify: FastifyInstance): Promise<void> {
+  const { rules } = fastify
   const streams = new Set<ServerResponse>()
   // Open streams would keep the server from closing.
   fastify.addHook('preClose', async () => {
     for (const s of streams) s.end()
   })
 
-  fastify.get<{ Headers: { 'last-event-id'?: string } }>('/staff/api/events', {
-    onRequest: fastify.requireStaff('billing'),
+  fastify.get<{ Headers: { 'last-event-id'?: string } }>('/events', {
     schema: { hide: true, response: { 200: { type: 'string' } } }
   }, async (request, reply) => {
-    const { store } = fastify
     // A reconnecting EventSource sends the last id it saw; anything else starts from now (an empty
     // header must not replay the oldest alerts).
     const header = request.headers['last-event-id']?.trim() ?? ''
     const resumeFrom = /^\d{1,15}$/.test(header) ? Number(header) : -1
-    let last = resumeFrom >= 0
-      ? resumeFrom
-      : (store.db.prepare('SELECT COALESCE(MAX(id), 0) FROM alert').pluck().get() as number)
+    let last = resumeFrom >= 0 ? resumeFrom : rules.latestAlertId()
     reply.hijack()
     const res = reply.raw
     res.writeHead(200, {
@@ -41,15 +37,15 @@ export default async function staffEventRoutes (fastify: FastifyInstance): Promi
     let sinceBeat = 0
     const timer = setInterval(() => {
       try {
-        // A session that ended (sign-out, disabled user) ends its stream too.
-        const session = store.staff.session(request.staffSession!)
-        if (session === undefined || Date.now() - Date.parse(session.last_seen_at) > fastify.config.sessionIdleMinutes * 60_000) {
+        // A session that ended (sign-out, disabled user, inactivity) ends its stream too; the
+        // stream itself is not activity.
+        if (rules.sessionUser(request.staffSession!, true) === null) {
           res.end()
           return
         }
-        for (const a of store.alerts.since(last)) {
+        for (const a of rules.alertsSince(last)) {
           last = a.id
-          res.write(`id: ${a.id}\nevent: alert\ndata: ${JSON.stringify(alertView(a))}\n\n`)
+          res.write(`id: ${a.id}\nevent: alert\ndata: ${JSON.stringify(a)}\n\n`)
         }
         sinceBeat += POLL_MS
         if (sinceBeat >= HEARTBEAT_MS) {
