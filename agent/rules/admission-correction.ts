@@ -7,9 +7,10 @@ import type { LoadedProfile } from '../../profile/profile.ts'
 import type { Store } from '../store/store.ts'
 import type { StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'
-import { amountsOf, flagsOf, who } from './stay.ts'
-import { limits, status, sharePct, hospitalBorneFen, EXEMPTION_LABEL, type SpendingStatus } from './spending.ts'
-import { yuan, yuanText } from './money.ts'
+import { amountsOf, flagsOf } from './stay.ts'
+import { limits, status, sharePct, hospitalBorneFen, type SpendingStatus } from './spending.ts'
+import { borneText, exemptionLabel, shareText, who } from './voice.ts'
+import { yuan } from './money.ts'
 
 const STATUS_LABEL: Record<SpendingStatus, string> = { ok: '正常', warning: '预警', breach: '超标', exempt: '豁免', not_monitored: '不在监测范围' }
 
@@ -42,9 +43,9 @@ function statusOf (profile: LoadedProfile, row: StayRow): { st: SpendingStatus, 
   const pct = sharePct(a, l)
   const borne = st === 'breach' ? hospitalBorneFen(a, l) : 0
   let text: string
-  if (st === 'breach') text = `超标（目录外费用占比${pct}%，超出部分${yuanText(borne)}元由医院承担）`
-  else if (st === 'exempt') text = `豁免（${EXEMPTION_LABEL[flags.exemption ?? ''] ?? '豁免病例'}，目录外费用占比${pct}%）`
-  else text = `${STATUS_LABEL[st]}（目录外费用占比${pct}%）`
+  if (st === 'breach') text = `超标（${shareText(pct)}，${borneText(borne, true)}）`
+  else if (st === 'exempt') text = `豁免（${exemptionLabel(flags.exemption)}，${shareText(pct)}）`
+  else text = `${STATUS_LABEL[st]}（${shareText(pct)}）`
   return { st, text, borneFen: borne, figures: { status: st, out_of_catalog_pct: pct, hospital_borne_amt: yuan(borne) } }
 }
 
@@ -77,8 +78,8 @@ export function noteCorrection (store: Store, profile: LoadedProfile, before: St
     ? changes.map((c) => `${FIELD_LABEL[c.field]} ${c.before ?? '无'} → ${c.after ?? '无'}`).join('，')
     : `单病种认定 ${flagsOf(before).exemption !== null ? '是 → 否' : '否 → 是'}`
   const wasShort = was.st === 'breach'
-    ? `超标：目录外费用占比${was.figures.out_of_catalog_pct}%，医院承担${yuanText(was.borneFen)}元`
-    : `${STATUS_LABEL[was.st]}：目录外费用占比${was.figures.out_of_catalog_pct}%`
+    ? `超标：${shareText(was.figures.out_of_catalog_pct)}，${borneText(was.borneFen, true)}`
+    : `${STATUS_LABEL[was.st]}：${shareText(was.figures.out_of_catalog_pct)}`
   const detail: CorrectionDetail = {
     changes,
     before: was.figures,

@@ -5,13 +5,14 @@
 import type { Store } from '../store/store.ts'
 import type { StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'
-import type { Card } from './eligibility.ts'
+import type { Card } from './voice.ts'
 import { FangpinChargeConflict, FangpinNotFound, FangpinValidation, withDetails } from '../errors.ts'
 import { readChargeLine, type ChargeLine, type FeeDetail } from './charge-line.ts'
 import { yuanText } from './money.ts'
 import { amountsOf, flagsOf, refreshAlerts, openStay, requireOpen, trimId } from './stay.ts'
 import { alertView, type AlertView } from './alert.ts'
-import { limits, status, totals, stayCards, precheckCards, type Amounts, type SpendingStatus, type Totals } from './spending.ts'
+import { limits, status, totals, type Amounts, type SpendingStatus, type Totals } from './spending.ts'
+import { stayCards, precheckCards } from './voice.ts'
 import { actorName, type Actor, type RulesContext } from './context.ts'
 
 export interface ChargeResult {

@@ -4,11 +4,11 @@
 // returned to a patient who qualified during the stay.
 import type { StayRow } from '../store/stays.ts'
 import { actorName, type Actor, type RulesContext } from './context.ts'
-import { card, type Card } from './eligibility.ts'
+import { card, shareText, overLimitText, nearLimitText, borneText, notLimitedText, exemptionLabel, percent, type Card } from './voice.ts'
 import { FangpinStayClosed, FangpinValidation, withDetails } from '../errors.ts'
 import { amountsOf, flagsOf, refreshAlerts, openStay, trimId } from './stay.ts'
-import { limits, status, totals, sharePct, hospitalBorneFen, EXEMPTION_LABEL, type SpendingStatus, type Totals } from './spending.ts'
-import { yuan, yuanText } from './money.ts'
+import { limits, status, totals, sharePct, hospitalBorneFen, type SpendingStatus, type Totals } from './spending.ts'
+import { yuan } from './money.ts'
 import { hisTime } from './subject.ts'
 import { correctionReason } from './admission-correction.ts'
 
@@ -41,23 +41,23 @@ export function gate (ctx: RulesContext, row: StayRow): DischargeCheck {
   if (st === 'not_monitored') {
     reasons.push({ code: 'not_monitored', message: '患者本次住院不在困难群众名单内，不受目录内费用占比限制' })
   } else if (st === 'exempt') {
-    const label = EXEMPTION_LABEL[flags.exemption ?? ''] ?? '豁免病例'
-    reasons.push({ code: flags.exemption ?? 'exempt', message: `${label}，不受目录内费用占比${100 - Number(l.limitPct)}%的限制` })
+    const label = exemptionLabel(flags.exemption)
+    reasons.push({ code: flags.exemption ?? 'exempt', message: notLimitedText(flags.exemption, l.inCatalogMinBp) })
     // Not "可以出院结算" while a correction that made the stay exempt waits to be looked at.
-    cards.push(card('info', `${label}，目录外费用占比${pct}%，不受限制${corrected === null ? '，可以出院结算' : ''}`))
+    cards.push(card('info', `${label}，${shareText(pct)}，不受限制${corrected === null ? '，可以出院结算' : ''}`))
   } else if (st === 'breach') {
     decision = 'block'
     borne = hospitalBorneFen(a, l)
-    const message = `目录外费用占比${pct}%，超过${l.limitPct}%上限，超出部分${yuanText(borne)}元由医院承担`
+    const message = `${overLimitText(pct, l.limitBp)}，${borneText(borne, true)}`
     reasons.push({ code: 'over_limit', message })
     cards.push(card('critical', `${message}；请核查目录外项目，或报卫健、医保部门审批特殊病例后再办理出院`))
   } else if (st === 'warning') {
     decision = 'warn'
-    const message = `目录外费用占比${pct}%，已达预警线${l.warnPct}%（上限${l.limitPct}%）`
+    const message = nearLimitText(pct, l.warnBp, l.limitBp)
     reasons.push({ code: 'near_limit', message })
     cards.push(card('warning', `${message}，请核对费用后办理出院`))
   } else {
-    reasons.push({ code: 'within_limit', message: `目录外费用占比${pct}%，在${l.limitPct}%以内` })
+    reasons.push({ code: 'within_limit', message: `${shareText(pct)}，在${percent(l.limitBp)}%以内` })
   }
   // An admission corrected into (or out of) 单病种 changed what this gate says: until someone has
   // looked at the correction, discharge is not "ok" on its word alone.

@@ -6,14 +6,9 @@ import type { LoadedProfile } from '../../profile/profile.ts'
 import { matchSevereDiseases, type SevereDiseaseMatch } from '../../profile/severe-disease.ts'
 import type { ListPerson, ListState, StoredIdentity } from '../store/list.ts'
 import { datePart } from '../../base/local-time.ts'
+import { card, type Card } from './voice.ts'
 
-export type Indicator = 'info' | 'warning' | 'critical'
-
-export interface Card {
-  indicator: Indicator
-  summary: string
-  detail?: string
-}
+export type { Card, Indicator } from './voice.ts'
 
 export interface IdentityView {
   category: string
@@ -52,14 +47,6 @@ export interface DecisionInput {
   procedures?: Array<{ oprn_oprt_code: string, oprn_oprt_name?: string | null }>
   staleHours: number
   now?: Date
-}
-
-/** CDS Hooks summaries are one line for the HIS's alert box: at most 140 characters. */
-export function card (indicator: Indicator, summary: string, detail?: string): Card {
-  const chars = Array.from(summary)
-  const c: Card = { indicator, summary: chars.length > 140 ? chars.slice(0, 139).join('') + '…' : summary }
-  if (detail !== undefined) c.detail = detail
-  return c
 }
 
 export function listView (state: ListState, staleHours: number, now: Date = new Date()): ListView {

@@ -6,7 +6,8 @@
 // know.
 import { decide } from './eligibility.ts'
 import { nowLocal } from '../../base/local-time.ts'
-import { refreshAlerts, who } from './stay.ts'
+import { refreshAlerts } from './stay.ts'
+import { who } from './voice.ts'
 import type { RulesContext } from './context.ts'
 
 export interface RecheckResult { started: number, ended: number, monitored: number }

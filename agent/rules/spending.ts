@@ -7,8 +7,7 @@
 // All comparisons are exact integer arithmetic on fen and basis points: a stay at exactly 90.00 %
 // is within the rule (90%以上 includes 90 %), one fen more out of catalog is not.
 import type { LoadedProfile } from '../../profile/profile.ts'
-import { card, type Card } from './eligibility.ts'
-import { yuan, yuanText } from './money.ts'
+import { yuan } from './money.ts'
 
 export type SpendingStatus = 'ok' | 'warning' | 'breach' | 'exempt' | 'not_monitored'
 
@@ -40,22 +39,16 @@ export interface Limits {
   limitBp: bigint
   /** out-of-catalog share that warns, in basis points (800 = 8 %) */
   warnBp: bigint
+  /** the minimum in-catalog share, in basis points (9000 = 90 %) */
+  inCatalogMinBp: bigint
   minAlertFen: number
-  limitPct: string
-  warnPct: string
 }
 
 export function limits (profile: LoadedProfile): Limits {
   const s = profile.spending
   const limitBp = BP - BigInt(Math.round(s.in_catalog_min * 10_000))
   const warnBp = BigInt(Math.round(s.warning_out_of_catalog_share * 10_000))
-  return { limitBp, warnBp, minAlertFen: s.min_alert_total_fen, limitPct: bpText(limitBp), warnPct: bpText(warnBp) }
-}
-
-function bpText (bp: bigint): string {
-  const whole = bp / 100n
-  const frac = bp % 100n
-  return frac === 0n ? whole.toString() : `${whole}.${frac.toString().padStart(2, '0').replace(/0$/, '')}`
+  return { limitBp, warnBp, inCatalogMinBp: BP - limitBp, minAlertFen: s.min_alert_total_fen }
 }
 
 /** The stay's share over the limit (out / total > limit), exactly. */
@@ -123,41 +116,4 @@ export function sharePct (a: Amounts, l: Limits): string {
     text = `${hundredths / 100n}.${(hundredths % 100n).toString().padStart(2, '0')}`
   }
   return text
-}
-
-export const EXEMPTION_LABEL: Record<string, string> = {
-  single_disease: '单病种付费病例',
-  special_case: '已获卫生健康、医保部门审批的特殊病例'
-}
-
-/** Cards for the HIS after a charge batch or a cancellation: the state the stay is in now. */
-export function stayCards (a: Amounts, st: SpendingStatus, flags: StayFlags, l: Limits): Card[] {
-  if (st === 'not_monitored' || a.medfee_fen <= 0) return []
-  if (st === 'exempt') return [card('info', `${EXEMPTION_LABEL[flags.exemption ?? ''] ?? '豁免病例'}，不受目录内费用占比${100 - Number(l.limitPct)}%的限制`)]
-  const pct = sharePct(a, l)
-  // Below the minimum total one item swings the share: say it, but do not alarm (profile
-  // spending.min_alert_total_fen).
-  if (a.medfee_fen < l.minAlertFen && st !== 'ok') {
-    return [card('info', `目录外费用占比${pct}%（总费用${yuanText(a.medfee_fen)}元，较小，占比仅供参考）；出院前目录外费用不得超过总费用的${l.limitPct}%`)]
-  }
-  if (st === 'breach') {
-    return [card('critical', `目录外费用占比已达${pct}%，超过${l.limitPct}%上限，超出部分约${yuanText(hospitalBorneFen(a, l))}元将由医院承担；请调整医嘱或报卫健、医保部门审批特殊病例`)]
-  }
-  if (st === 'warning') {
-    return [card('warning', `目录外费用占比${pct}%，已达预警线${l.warnPct}%（上限${l.limitPct}%），还可使用目录外费用${yuanText(headroomFen(a, l))}元`)]
-  }
-  return []
-}
-
-/** Cards for an order precheck: what the stay would become if the proposed lines were charged. */
-export function precheckCards (after: Amounts, proposedOutFen: number, proposedLines: number, st: SpendingStatus, flags: StayFlags, l: Limits): Card[] {
-  if (st === 'not_monitored') return [card('info', '患者本次住院不在困难群众费用监测范围内，不受目录内费用占比限制')]
-  if (st === 'exempt') return [card('info', `${EXEMPTION_LABEL[flags.exemption ?? ''] ?? '豁免病例'}，不受目录内费用占比限制`)]
-  const pct = sharePct(after, l)
-  const what = proposedOutFen <= 0
-    ? '所开项目均为目录内费用，'
-    : proposedLines === 1 ? '该项目为目录外费用，' : `所开项目含目录外费用${yuanText(proposedOutFen)}元，`
-  if (st === 'breach') return [card('critical', `${what}开具后目录外占比将达${pct}%，超过${l.limitPct}%上限`, `超出部分约${yuanText(hospitalBorneFen(after, l))}元将由医院承担；请考虑目录内替代项目，确需使用的请报卫健、医保部门审批特殊病例。`)]
-  if (st === 'warning') return [card('warning', `${what}开具后目录外占比将达${pct}%，超过预警线${l.warnPct}%（上限${l.limitPct}%），还可使用目录外费用${yuanText(headroomFen(after, l))}元`)]
-  return [card('info', `${what}开具后目录外占比${pct}%，还可使用目录外费用${yuanText(headroomFen(after, l))}元`)]
 }

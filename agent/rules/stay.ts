@@ -7,8 +7,9 @@ import type { Store } from '../store/store.ts'
 import type { RulesContext } from './context.ts'
 import type { StayListRow, StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'
-import { limits, status, totals, sharePct, hospitalBorneFen, headroomFen, type Amounts, type StayFlags, type SpendingStatus, type Totals } from './spending.ts'
-import { yuan, yuanText } from './money.ts'
+import { limits, status, totals, type Amounts, type StayFlags, type SpendingStatus, type Totals } from './spending.ts'
+import { spendingAlertMessage } from './voice.ts'
+import { yuan } from './money.ts'
 import { alertView, type AlertView } from './alert.ts'
 import { datePart, nowLocal } from '../../base/local-time.ts'
 import { FangpinNotFound, FangpinStayClosed } from '../errors.ts'
@@ -48,10 +49,6 @@ export function isSingleDisease (profile: LoadedProfile, medType: string | null 
 }
 
 /** How staff recognise a stay in an alert: department, masked name, visit id. */
-export function who (row: Pick<StayListRow, 'mdtrt_id' | 'adm_dept_name' | 'name_masked'>): string {
-  return `${row.adm_dept_name ?? ''} ${row.name_masked ?? ''}（住院号 ${row.mdtrt_id}）`.trim()
-}
-
 /**
  * Brings the stay's spending alerts in line with its current totals: one open alert per level,
  * a warning escalated to a breach, both resolved when the share recovers, the stay is exempt or
@@ -65,7 +62,6 @@ export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayLi
   const created: AlertRow[] = []
   const figures = { in_catalog_ratio: totals(a, l).in_catalog_ratio, medfee_fen: a.medfee_fen, out_catalog_fen: a.out_fen }
   const bigEnough = a.medfee_fen >= l.minAlertFen
-  const pct = sharePct(a, l)
   // Below the minimum total nothing new is raised, but a stay that already has a spending alert
   // keeps one: escalating or easing it must never leave a breach with no alert at all.
   const raising = bigEnough || openSpendingAlert(store, row.mdtrt_id)
@@ -74,7 +70,7 @@ export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayLi
       const r = store.alerts.raiseSpending({
         kind: 'spending_breach',
         mdtrt_id: row.mdtrt_id,
-        message: `${who(row)}：目录外费用占比${pct}%，超过${l.limitPct}%上限，超出部分约${yuanText(hospitalBorneFen(a, l))}元将由医院承担，请及时干预`,
+        message: spendingAlertMessage('spending_breach', row, a, l),
         figures
       })
       if (r.created) created.push(r.row)
@@ -85,7 +81,7 @@ export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayLi
       const r = store.alerts.raiseSpending({
         kind: 'spending_warning',
         mdtrt_id: row.mdtrt_id,
-        message: `${who(row)}：目录外费用占比${pct}%，已达预警线${l.warnPct}%，还可使用目录外费用${yuanText(headroomFen(a, l))}元`,
+        message: spendingAlertMessage('spending_warning', row, a, l),
         figures
       })
       if (r.created) created.push(r.row)
