@@ -4,10 +4,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, basename } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { signManifest, SCHEMA_VERSION, type FileEntry, type Manifest } from '../registry/manifest.ts'
+import { openStore, type Store } from '../agent/store/store.ts'
+import { loadProfile } from '../profile/profile.ts'
+import type { SyncOptions } from '../agent/intake/registry-sync.ts'
+import { tempDir, testContext } from './helper.ts'
 
 export interface RegistryRecord {
   op: 'upsert' | 'delete'
@@ -151,4 +155,30 @@ export async function faultServer (dir: string): Promise<FaultServer> {
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
   }
+}
+
+export interface SyncSetup<S> { base: string, store: Store, dir: string, opts: SyncOptions, server: S, key: ReturnType<typeof keys> }
+
+/**
+ * A data directory, a registry directory served by `serve` (a script of faults, a hostile server)
+ * and the options of a sync between them, all closed when the test ends.
+ */
+export async function syncSetup<S extends { url: string, close: () => Promise<void> }> (
+  t: { teardown: (fn: () => unknown) => void }, serve: (dir: string) => Promise<S>, client: SyncOptions['client']
+): Promise<SyncSetup<S>> {
+  const base = tempDir(t)
+  const dir = join(base, 'registry')
+  mkdirSync(dir)
+  const store = openStore(join(base, 'data'))
+  t.teardown(() => store.close())
+  const server = await serve(dir)
+  t.teardown(() => server.close())
+  const key = keys()
+  const opts: SyncOptions = { ctx: testContext(store, loadProfile('guangxi-liuzhou')), url: server.url, publicKey: key.publicKey, client }
+  return { base, store, dir, opts, server, key }
+}
+
+/** The category of a person's first identity in the serving list, or null. */
+export function categoryOf (store: Store, who: string): string | null {
+  return store.list.lookup(store.list.keyOf('01', who)).person?.identities[0].category ?? null
 }

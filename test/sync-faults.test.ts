@@ -1,15 +1,11 @@
 // Registry sync against a registry that misbehaves. Whatever goes wrong, the old list keeps serving
 // and an alert says why; nothing unverifiable is ever loaded.
 import t from 'tap'
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempDir, certno, testContext } from './helper.ts'
-import { keys, publishTo, faultServer, type RegistryRecord } from './registry-fixture.ts'
-import { openStore, type Store } from '../agent/store/store.ts'
-import { loadProfile } from '../profile/profile.ts'
-import { runSync, type SyncOptions } from '../agent/intake/registry-sync.ts'
+import { certno } from './helper.ts'
+import { keys, publishTo, faultServer, syncSetup, categoryOf, type RegistryRecord, type SyncSetup } from './registry-fixture.ts'
+import { runSync } from '../agent/intake/registry-sync.ts'
 
-const profile = loadProfile('guangxi-liuzhou')
 const A = certno('45020619580312001')
 const B = certno('45020619700101004')
 const C = certno('45020619900808008')
@@ -17,28 +13,10 @@ const C = certno('45020619900808008')
 const rec = (who: string, category: string, name = '张三'): RegistryRecord =>
   ({ op: 'upsert', certno: who, psn_cert_type: '01', psn_name: name, identities: [{ category, begntime: '2020-01-01 00:00:00', endtime: null, source: '民政' }] })
 
-interface Setup { store: Store, dir: string, opts: SyncOptions, server: Awaited<ReturnType<typeof faultServer>>, key: ReturnType<typeof keys> }
+type Setup = SyncSetup<Awaited<ReturnType<typeof faultServer>>>
 
 async function setup (t: { teardown: (fn: () => unknown) => void }): Promise<Setup> {
-  const base = tempDir(t)
-  const dir = join(base, 'registry')
-  mkdirSync(dir)
-  const store = openStore(join(base, 'data'))
-  t.teardown(() => store.close())
-  const server = await faultServer(dir)
-  t.teardown(() => server.close())
-  const key = keys()
-  const opts: SyncOptions = {
-    ctx: testContext(store, profile),
-    url: server.url,
-    publicKey: key.publicKey,
-    client: { attempts: 3, backoffMs: 20, maxBackoffMs: 200, headersTimeoutMs: 400, bodyTimeoutMs: 400 }
-  }
-  return { store, dir, opts, server, key }
-}
-
-function categoryOf (store: Store, who: string): string | null {
-  return store.list.lookup(store.list.keyOf('01', who)).person?.identities[0].category ?? null
+  return await syncSetup(t, faultServer, { attempts: 3, backoffMs: 20, maxBackoffMs: 200, headersTimeoutMs: 400, bodyTimeoutMs: 400 })
 }
 
 t.test('a first sync loads the full snapshot; a later one takes the delta; an unchanged registry changes nothing', async (t) => {

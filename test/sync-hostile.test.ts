@@ -8,15 +8,13 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join, basename } from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
-import { build, tempDir, certno, person, startAgent, ROOT, testContext } from './helper.ts'
-import { keys, publishTo, type RegistryRecord } from './registry-fixture.ts'
-import { openStore, type Store } from '../agent/store/store.ts'
-import { loadProfile } from '../profile/profile.ts'
+import { build, tempDir, certno, person, startAgent, ROOT } from './helper.ts'
+import { keys, publishTo, type RegistryRecord, syncSetup, categoryOf, type SyncSetup } from './registry-fixture.ts'
+import { openStore } from '../agent/store/store.ts'
 import { loadConfig, ConfigError } from '../agent/config.ts'
 import { publicKeyBase64 } from '../registry/manifest.ts'
 import { runSync, type SyncOptions } from '../agent/intake/registry-sync.ts'
 
-const profile = loadProfile('guangxi-liuzhou')
 const A = certno('45020619580312001')
 const B = certno('45020619700101004')
 
@@ -170,28 +168,10 @@ async function hostileRegistry (dir: string): Promise<Hostile> {
   }
 }
 
-interface Setup { base: string, store: Store, dir: string, opts: SyncOptions, server: Hostile, key: ReturnType<typeof keys> }
+type Setup = SyncSetup<Hostile>
 
 async function setup (t: { teardown: (fn: () => unknown) => void }, client: SyncOptions['client'] = {}): Promise<Setup> {
-  const base = tempDir(t)
-  const dir = join(base, 'registry')
-  mkdirSync(dir)
-  const store = openStore(join(base, 'data'))
-  t.teardown(() => store.close())
-  const server = await hostileRegistry(dir)
-  t.teardown(() => server.close())
-  const key = keys()
-  const opts: SyncOptions = {
-    ctx: testContext(store, profile),
-    url: server.url,
-    publicKey: key.publicKey,
-    client: { attempts: 2, backoffMs: 20, maxBackoffMs: 200, headersTimeoutMs: 2000, bodyTimeoutMs: 10_000, ...client }
-  }
-  return { base, store, dir, opts, server, key }
-}
-
-function categoryOf (store: Store, who: string): string | null {
-  return store.list.lookup(store.list.keyOf('01', who)).person?.identities[0].category ?? null
+  return await syncSetup(t, hostileRegistry, { attempts: 2, backoffMs: 20, maxBackoffMs: 200, headersTimeoutMs: 2000, bodyTimeoutMs: 10_000, ...client })
 }
 
 /** The largest size `file` reached while `work` ran, sampled as often as the event loop allows. */

@@ -131,6 +131,12 @@ function statusError (url: string, status: number, headers: Record<string, strin
   return Object.assign(err, { retryAfterMs: retryAfterMs(headers['retry-after']) })
 }
 
+/** Any failure of a call as the sync reports it; a stop asked for by the caller is passed on as it is. */
+function asRegistryError (url: string, signal: AbortSignal | undefined, err: unknown): unknown {
+  if (err instanceof RegistryHttpError || signal?.aborted === true) return err
+  return new RegistryHttpError(`${url}: ${describe(err)}`, null, true)
+}
+
 function describe (err: unknown): string {
   const e = err as { code?: string, message?: string }
   if (e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') return 'the registry did not answer in time'
@@ -180,8 +186,7 @@ export async function fetchText (url: string, opts: ClientOptions = {}, maxBytes
       }
     })
   } catch (err) {
-    if (err instanceof RegistryHttpError || o.signal?.aborted === true) throw err
-    throw new RegistryHttpError(`${url}: ${describe(err)}`, null, true)
+    throw asRegistryError(url, o.signal, err)
   }
 }
 
@@ -295,8 +300,7 @@ export async function download (url: string, dest: string, expected: { size: num
       }
     })
   } catch (err) {
-    if (err instanceof RegistryHttpError || o.signal?.aborted === true) throw err
-    throw new RegistryHttpError(`${url}: ${describe(err)}`, null, true)
+    throw asRegistryError(url, o.signal, err)
   }
   const size = statSync(dest).size
   if (size !== expected.size) {

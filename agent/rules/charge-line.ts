@@ -3,6 +3,7 @@
 // make: money that is real money, a split that adds up, cnt × pric that matches the amount.
 import { createHash } from 'node:crypto'
 import type { LoadedProfile } from '../../profile/profile.ts'
+import type { NewChargeLine } from '../store/charges.ts'
 import { FangpinValidation, withDetails, type ErrorDetail } from '../errors.ts'
 import { parseDecimal, toFen, productMatches, canonicalDecimal, type Decimal } from './money.ts'
 import { hisTime } from './subject.ts'
@@ -24,23 +25,11 @@ export interface FeeDetail {
   inscp_scp_amt?: number | string | null
 }
 
-export interface ChargeLine {
-  feedetl_sn: string | null
-  init_feedetl_sn: string | null
-  fee_ocur_time: string
-  med_list_codg: string | null
-  medins_list_codg: string | null
-  med_list_name: string | null
-  chrgitm_lv: string | null
-  cnt: string
-  pric: string
-  amount_fen: number
-  /** null: a refund line without its own split or level takes its original's proportion */
-  out_fen: number | null
-  split: { fulamt: number, overlmt: number, preselfpay: number, inscp: number } | null
-  /** hash of the content: the same feedetl_sn with the same hash is a retry, not a new line */
-  content_hash: string
-}
+/**
+ * A checked line: as the store keeps it, except that a precheck line may have no feedetl_sn, and a
+ * refund without its own split or level (out_fen null) takes its original's proportion.
+ */
+export type ChargeLine = Omit<NewChargeLine, 'feedetl_sn' | 'out_fen'> & { feedetl_sn: string | null, out_fen: number | null }
 
 // 1 亿元 per line is beyond any real charge; the bound keeps a stay's sums far inside 2^53 fen.
 const MAX_LINE_FEN = 10_000_000_000n
