@@ -160,67 +160,103 @@ async function isGzip (file: string): Promise<boolean> {
 
 const PROGRESS_EVERY = 1000
 
-export async function readNdjson (file: string, opts: ReadOptions): Promise<ReadResult> {
-  // By content rather than name: a .gz renamed on download, or a plain file named .gz, both read.
-  const gz = await isGzip(file)
-  const raw = createReadStream(file)
-  const body: Readable = gz ? raw.pipe(createGunzip()) : raw
-  let streamError: Error | undefined
-  const rl = createInterface({ input: body, crlfDelay: Infinity })
-  // A truncated download must not read as a shorter, valid file. The iterator rethrows an
-  // error of readline's input, but not of the file stream piped into gunzip: both are watched.
-  const fail = (err: Error): void => { streamError ??= err; rl.close() }
-  raw.on('error', fail)
-  if (gz) body.on('error', fail)
+/** A checked record and the line it stands on. */
+export interface NdjsonRecord {
+  line: number
+  record: ListRecord
+}
 
-  const records: ListRecord[] = []
-  const problems: RowProblem[] = []
-  const firstLine = new Map<string, number>()
-  let line = 0
-  let rows = 0
-  let goodRows = 0
-  let badRows = 0
-  try {
-    for await (let text of rl) {
-      line++
-      if (line === 1 && text.charCodeAt(0) === 0xFEFF) text = text.slice(1)
-      if (text.trim() === '') continue
-      rows++
-      if (opts.onProgress !== undefined && line % PROGRESS_EVERY === 0) opts.onProgress(line, undefined)
-      let data: unknown
+/**
+ * Reads a registry file record by record, never holding more than one: each good record is
+ * yielded with its line number, each bad one goes to `problems`. For files of millions (a
+ * province's list): the caller decides what to keep. Duplicates are not looked for here — that
+ * needs the set of every key seen; readNdjson does it, and the sorting readers find them adjacent.
+ */
+export class NdjsonReader {
+  readonly problems: RowProblem[] = []
+  rows = 0
+  goodRows = 0
+  badRows = 0
+  /** the last line read */
+  line = 0
+
+  constructor (private readonly file: string, private readonly opts: ReadOptions) {}
+
+  async * records (): AsyncGenerator<NdjsonRecord> {
+    const { file, opts } = this
+    // By content rather than name: a .gz renamed on download, or a plain file named .gz, both read.
+    const gz = await isGzip(file)
+    const raw = createReadStream(file, { highWaterMark: 256 * 1024 })
+    const body: Readable = gz ? raw.pipe(createGunzip()) : raw
+    let streamError: Error | undefined
+    const rl = createInterface({ input: body, crlfDelay: Infinity })
+    // A truncated download must not read as a shorter, valid file. The iterator rethrows an
+    // error of readline's input, but not of the file stream piped into gunzip: both are watched.
+    const fail = (err: Error): void => { streamError ??= err; rl.close() }
+    raw.on('error', fail)
+    if (gz) body.on('error', fail)
+    try {
       try {
-        data = JSON.parse(text)
+        for await (let text of rl) {
+          const line = ++this.line
+          if (line === 1 && text.charCodeAt(0) === 0xFEFF) text = text.slice(1)
+          if (text.trim() === '') continue
+          this.rows++
+          if (opts.onProgress !== undefined && line % PROGRESS_EVERY === 0) opts.onProgress(line, undefined)
+          let data: unknown
+          try {
+            data = JSON.parse(text)
+          } catch (err) {
+            this.badRows++
+            // V8's message quotes the text around the fault, which may be a name: keep only the position.
+            const at = /position (\d+)/.exec((err as Error).message)
+            this.problems.push({ row: line, column: '整行', reason: `不是有效的JSON${at === null ? '' : `（第${Number(at[1]) + 1}个字符附近）`}` })
+            continue
+          }
+          const checked = checkRegistryRecord(data, line, opts)
+          if (checked.record === undefined) {
+            this.badRows++
+            for (const p of checked.problems) this.problems.push(p)
+            continue
+          }
+          this.goodRows++
+          yield { line, record: checked.record }
+        }
       } catch (err) {
-        badRows++
-        // V8's message quotes the text around the fault, which may be a name: keep only the position.
-        const at = /position (\d+)/.exec((err as Error).message)
-        problems.push({ row: line, column: '整行', reason: `不是有效的JSON${at === null ? '' : `（第${Number(at[1]) + 1}个字符附近）`}` })
-        continue
+        streamError ??= err as Error
       }
-      const checked = checkRegistryRecord(data, line, opts)
-      if (checked.record === undefined) {
-        badRows++
-        problems.push(...checked.problems)
-        continue
+      if (streamError !== undefined) {
+        throw new ListFileError(`读取到第${this.line}行时文件出错${gz ? '（压缩文件可能不完整）' : ''}：${streamError.message}`)
       }
-      const key = recordKey(checked.record.psn_cert_type, checked.record.certno)
-      const seen = firstLine.get(key)
-      if (seen !== undefined) {
-        // A snapshot is one record per person; two would make the result depend on line order.
-        badRows++
-        problems.push({ row: line, column: 'certno', value: checked.record.certno, reason: `证件号码与第${seen}行重复：每人只能有一条记录` })
-        continue
-      }
-      firstLine.set(key, line)
-      records.push(checked.record)
-      goodRows++
+      opts.onProgress?.(this.line, this.line)
+    } finally {
+      rl.close()
+      raw.destroy()
     }
-  } catch (err) {
-    streamError ??= err as Error
   }
-  if (streamError !== undefined) {
-    throw new ListFileError(`读取到第${line}行时文件出错${gz ? '（压缩文件可能不完整）' : ''}：${streamError.message}`)
+
+  /** A record seen again on a later line: a snapshot is one record per person. */
+  duplicate (line: number, record: ListRecord, firstLine: number): void {
+    this.goodRows--
+    this.badRows++
+    this.problems.push({ row: line, column: 'certno', value: record.certno, reason: `证件号码与第${firstLine}行重复：每人只能有一条记录` })
   }
-  opts.onProgress?.(line, line)
-  return { format: 'ndjson', records, problems, rows, goodRows, badRows }
+}
+
+export async function readNdjson (file: string, opts: ReadOptions): Promise<ReadResult> {
+  const reader = new NdjsonReader(file, opts)
+  const records: ListRecord[] = []
+  const firstLine = new Map<string, number>()
+  for await (const { line, record } of reader.records()) {
+    const key = recordKey(record.psn_cert_type, record.certno)
+    const seen = firstLine.get(key)
+    if (seen !== undefined) {
+      // A snapshot is one record per person; two would make the result depend on line order.
+      reader.duplicate(line, record, seen)
+      continue
+    }
+    firstLine.set(key, line)
+    records.push(record)
+  }
+  return { format: 'ndjson', records, problems: reader.problems, rows: reader.rows, goodRows: reader.goodRows, badRows: reader.badRows }
 }

@@ -8,6 +8,8 @@ import { DEFAULT_TZ, isValidTimeZone } from '../base/local-time.ts'
 import { DEFAULT_PROFILE, loadProfile, ProfileError } from '../profile/profile.ts'
 import { readPrivateKey, RegistryKeyError } from './manifest.ts'
 import { EX_USAGE, UsageError, processIo, progressBar, type Io } from '../base/terminal.ts'
+import type { RowProblem } from '../lists/list-record.ts'
+import type { DuplicateLine } from './publish.ts'
 
 export const REGISTRY_USAGE = `usage:
   fangpin registry keygen --out <dir> [--force]
@@ -129,38 +131,81 @@ async function cmdPublish (args: string[], io: RegistryIo): Promise<number> {
   }
 
   // The readers pull in exceljs and csv-parse; keygen and serve do not need them.
-  const { readListFile, ListFileError } = await import('../lists/read-list.ts')
+  const { readListFile, detectFormat, ListFileError } = await import('../lists/read-list.ts')
+  const { NdjsonReader } = await import('../lists/read-ndjson.ts')
   const { formatProblems } = await import('../lists/row-report.ts')
   const { writeReport } = await import('../lists/row-report.ts')
-  const { publish, PublishRefused } = await import('./publish.ts')
+  const { publish, PublishList, PublishRefused } = await import('./publish.ts')
 
-  let read
-  const progress = progressBar(io, `reading ${basename(from)}`, 10_000)
+  // Taken in record by record and sorted on disk: a province's NDJSON of ten million people is
+  // never held in memory. A county's workbook or CSV (a few hundred thousand rows at most, merged
+  // person by person as it is read) is read whole, then taken in the same way.
+  const list = new PublishList()
   try {
-    read = await readListFile(from, { profile, tz, onProgress: progress.update })
-  } catch (err) {
-    if (err instanceof ListFileError) {
-      io.err.write(`${basename(from)}: ${err.message}\n`)
-      return 1
+    let read: { format: string, rows: number, badRows: number, problems: RowProblem[] } = { format: '', rows: 0, badRows: 0, problems: [] }
+    let duplicateOf = (d: DuplicateLine): void => {
+      read.problems.push({ row: d.line, column: 'certno', value: d.certno, reason: `证件号码与第${d.firstLine}行重复：每人只能有一条记录` })
     }
-    throw err
-  } finally {
-    progress.done()
-  }
-  if (read.problems.length > 0) {
-    // Never inside the published directory: a web server there would hand the report to anyone.
-    const report = writeReport(from, tmpdir(), read.problems)
-    if (values['allow-partial'] !== true) {
+    const progress = progressBar(io, `reading ${basename(from)}`, 10_000)
+    try {
+      if (await detectFormat(from) === 'ndjson') {
+        const reader = new NdjsonReader(from, { profile, tz, onProgress: progress.update })
+        for await (const { line, record } of reader.records()) await list.add(record, line)
+        read = { format: 'ndjson', rows: reader.rows, get badRows () { return reader.badRows }, problems: reader.problems }
+        // A person on a later line than their first is a bad row, as it is for the agent.
+        duplicateOf = (d) => { reader.duplicate(d.line, { op: 'upsert', certno: d.certno, psn_cert_type: '', psn_name: null, identities: [] }, d.firstLine) }
+      } else {
+        const whole = await readListFile(from, { profile, tz, onProgress: progress.update })
+        for (const r of whole.records) await list.add(r)
+        read = whole
+      }
+    } catch (err) {
+      if (err instanceof ListFileError) {
+        io.err.write(`${basename(from)}: ${err.message}\n`)
+        return 1
+      }
+      if (err instanceof PublishRefused) {
+        io.err.write(`nothing was published: ${err.message}\n`)
+        return 1
+      }
+      throw err
+    } finally {
+      progress.done()
+    }
+    const refuseRows = (): number => {
+      // Never inside the published directory: a web server there would hand the report to anyone.
+      const report = writeReport(from, tmpdir(), read.problems)
       io.err.write(formatProblems(read.problems, 50).join('\n') + '\n')
       io.err.write(`\n${read.badRows} of ${read.rows} rows are wrong; nothing was published (hospitals keep the current list). Fix them, or publish the good rows with --allow-partial.\nfull report: ${report}\n`)
       return 2
     }
-    io.out.write(formatProblems(read.problems, 20).join('\n') + '\n')
-    io.out.write(`${read.badRows} bad rows left out (--allow-partial); full report: ${report}\n`)
-  }
+    const allowPartial = values['allow-partial'] === true
+    if (read.problems.length > 0 && !allowPartial) return refuseRows()
 
-  try {
-    const r = await publish({ records: read.records, outDir, privateKey, region, expiresDays })
+    const before = read.problems.length
+    let r
+    try {
+      r = await publish({
+        records: list,
+        outDir,
+        privateKey,
+        region,
+        expiresDays,
+        duplicates: { report: (d) => { duplicateOf(d) }, keepFirst: allowPartial }
+      })
+    } catch (err) {
+      if (err instanceof PublishRefused) {
+        if (read.problems.length > before) return refuseRows()
+        io.err.write(`nothing was published: ${err.message}\n`)
+        return 1
+      }
+      throw err
+    }
+    if (read.problems.length > 0) {
+      const report = writeReport(from, tmpdir(), read.problems)
+      io.out.write(formatProblems(read.problems, 20).join('\n') + '\n')
+      io.out.write(`${read.badRows} bad rows left out (--allow-partial); full report: ${report}\n`)
+    }
     const m = r.manifest
     const lines = [`published list ${m.seq} for region ${m.region} in ${outDir}: ${people(m.full.record_count)} (from ${read.rows} rows, ${read.format})`]
     for (const note of r.notes) lines.push(`note: ${note}`)
@@ -170,12 +215,8 @@ async function cmdPublish (args: string[], io: RegistryIo): Promise<number> {
     if (r.removed.length > 0) lines.push(`removed older files: ${r.removed.join(', ')}`)
     io.out.write(lines.join('\n') + '\n')
     return 0
-  } catch (err) {
-    if (err instanceof PublishRefused) {
-      io.err.write(`nothing was published: ${err.message}\n`)
-      return 1
-    }
-    throw err
+  } finally {
+    list.dispose()
   }
 }
 

@@ -22,6 +22,7 @@ import { processAlive } from '../base/process-alive.ts'
 import { fsyncDir, fsyncFile, sha256File } from '../base/files.ts'
 import { maskCertno } from '../lists/row-report.ts'
 import { canonicalJson, signManifest, verifyManifest, DATA_FILE, MANIFEST_FILE, SCHEMA_VERSION, type FileEntry, type Manifest } from './manifest.ts'
+import { SortSpool } from './sort-spool.ts'
 
 export const DEFAULT_EXPIRES_DAYS = 40
 
@@ -33,9 +34,16 @@ export class PublishRefused extends Error {
   override name = 'PublishRefused'
 }
 
+/** A person on a later line of the input than their first one. */
+export interface DuplicateLine {
+  line: number
+  firstLine: number
+  certno: string
+}
+
 export interface PublishOptions {
-  /** the whole list: every person once, op upsert */
-  records: Iterable<ListRecord> | AsyncIterable<ListRecord>
+  /** the whole list: every person once, op upsert (a PublishList already filled, for a list read as a stream) */
+  records: Iterable<ListRecord> | AsyncIterable<ListRecord> | PublishList
   outDir: string
   privateKey: KeyObject
   /** 6-digit administrative-division code */
@@ -43,6 +51,14 @@ export interface PublishOptions {
   /** default 40 */
   expiresDays?: number
   now?: Date
+  /** where the sort spills a list too big for memory (default: the system's temporary directory) */
+  tmpDir?: string
+  /**
+   * A person listed twice: by default the publish is refused at the first one. With this, every
+   * later line is reported, and the publish goes on with each person's first line when keepFirst,
+   * or is refused (nothing written) after the whole list was looked through.
+   */
+  duplicates?: { report: (d: DuplicateLine) => void, keepFirst: boolean }
 }
 
 export interface PublishResult {
@@ -350,13 +366,13 @@ class DeltaBuilder {
     await this.advance()
   }
 
-  async add (key: string, line: string, rec: OutRecord): Promise<void> {
+  async add (key: string, line: string): Promise<void> {
     while (this.writer !== null && this.current !== null && this.current.key < key) await this.deleteCurrent()
     if (this.writer === null) return
     if (this.current !== null && this.current.key === key) {
       // The same bytes are the same record; different bytes may still be the same record written
       // by another version of this tool, so the canonical forms decide.
-      const changed = this.current.line !== line && canonicalJson(JSON.parse(this.current.line)) !== canonicalJson(rec)
+      const changed = this.current.line !== line && canonicalJson(JSON.parse(this.current.line)) !== canonicalJson(JSON.parse(line))
       await this.advance()
       if (!changed || this.writer === null) return
     }
@@ -377,18 +393,46 @@ class DeltaBuilder {
   }
 }
 
-/** Refuses what the agent would refuse, before a hospital has to: every record is checked as written. */
-function checkRecord (r: ListRecord, out: OutRecord, duplicate: boolean): void {
+/** Refuses what the agent would refuse, before a hospital has to: every record is checked as taken in. */
+function checkRecord (r: ListRecord, out: OutRecord): void {
   if (r.op !== 'upsert') {
     throw new PublishRefused(`the list contains a ${String(r.op)} record (${maskCertno(String(r.certno))}): a publish takes the whole list; leave people who left it out instead`)
   }
-  if (duplicate) throw new PublishRefused(`the list has ${maskCertno(r.certno)} twice: a snapshot holds each person once`)
   // The agent validates every record against the same schema and refuses the whole file for one
   // bad record: finding it here spares every hospital a failed sync.
   const validate = schemaValidators().record
   if (!validate(out)) {
     const e = validate.errors?.[0]
     throw new PublishRefused(`the record of ${maskCertno(String(r.certno))} does not match schemas/registry-record.schema.json: ${e?.instancePath ?? ''} ${e?.message ?? ''}`)
+  }
+}
+
+/**
+ * The list to publish, taken in one record at a time: each is checked and serialised once, then
+ * sorted on disk (sort-spool.ts), so memory holds a batch of lines, not the list.
+ */
+export class PublishList {
+  private readonly spool: SortSpool
+
+  constructor (opts: { tmpDir?: string, batchChars?: number } = {}) {
+    this.spool = new SortSpool(opts)
+  }
+
+  get count (): number { return this.spool.count }
+
+  /** `line`: where the record stands in the input, for the report of a person listed twice. */
+  async add (r: ListRecord, line = 0): Promise<void> {
+    const rec = outRecord(r)
+    checkRecord(r, rec)
+    await this.spool.add(sortKey(rec.psn_cert_type, String(r.certno)), line, JSON.stringify(rec))
+  }
+
+  sorted (): AsyncGenerator<{ key: string, line: number, text: string }> {
+    return this.spool.sorted()
+  }
+
+  dispose (): void {
+    this.spool.dispose()
   }
 }
 
@@ -440,7 +484,7 @@ function lock (dir: string): () => void {
  * stay for agents that are still downloading them.
  */
 export async function publish (opts: PublishOptions): Promise<PublishResult> {
-  const { outDir, privateKey, region } = opts
+  const { privateKey, region } = opts
   const expiresDays = opts.expiresDays ?? DEFAULT_EXPIRES_DAYS
   if (!/^\d{6}$/.test(region)) throw new PublishRefused(`region "${region}" is not a 6-digit administrative-division code`)
   if (!Number.isInteger(expiresDays) || expiresDays < 1 || expiresDays > 3660) {
@@ -452,18 +496,34 @@ export async function publish (opts: PublishOptions): Promise<PublishResult> {
   const now = opts.now ?? new Date()
   const publicKey = createPublicKey(privateKey)
 
-  // Sorting our own array, never the caller's: the caller may still need its order. The keys are
-  // computed once; a comparator that builds them costs seconds on a million people.
-  const sorted: Array<{ key: string, r: ListRecord }> = []
-  const take = (r: ListRecord): void => { sorted.push({ key: sortKey(certType(r), String(r.certno)), r }) }
-  const records = opts.records
-  if (Symbol.iterator in records) for (const r of records) take(r)
-  else for await (const r of records) take(r)
-  if (sorted.length === 0) {
+  // Sorted on our own (on disk when large), never in the caller's array: the caller may still
+  // need its order. Each record is checked and serialised once, as it is taken in.
+  const given = opts.records
+  let list: PublishList
+  if (given instanceof PublishList) {
+    list = given
+  } else {
+    list = new PublishList({ tmpDir: opts.tmpDir })
+    try {
+      if (Symbol.iterator in given) for (const r of given) await list.add(r)
+      else for await (const r of given) await list.add(r)
+    } catch (err) {
+      list.dispose()
+      throw err
+    }
+  }
+  try {
+    return await publishSorted(opts, list, now, publicKey, expiresDays)
+  } finally {
+    list.dispose()
+  }
+}
+
+async function publishSorted (opts: PublishOptions, list: PublishList, now: Date, publicKey: KeyObject, expiresDays: number): Promise<PublishResult> {
+  const { outDir, privateKey, region } = opts
+  if (list.count === 0) {
     throw new PublishRefused('the list is empty: nothing was published (an empty list would take everyone off every hospital\'s list)')
   }
-  sorted.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-
   mkdirSync(outDir, { recursive: true })
   const unlock = lock(outDir)
   try {
@@ -492,15 +552,23 @@ export async function publish (opts: PublishOptions): Promise<PublishResult> {
       // previous snapshot (sorted the same way, streamed), decides the delta. Memory holds the
       // new list and a line of the old one.
       await delta?.start()
-      let lastKey: string | null = null
-      for (const { key, r } of sorted) {
-        const rec = outRecord(r)
-        checkRecord(r, rec, key === lastKey)
-        lastKey = key
-        const line = JSON.stringify(rec)
-        await full.line(line)
-        await delta?.add(key, line, rec)
+      let last: { key: string, line: number } | null = null
+      let refused = false
+      for await (const { key, line, text } of list.sorted()) {
+        if (last !== null && key === last.key) {
+          const certno = key.slice(key.indexOf('\u0000') + 1)
+          if (opts.duplicates === undefined) throw new PublishRefused(`the list has ${maskCertno(certno)} twice: a snapshot holds each person once`)
+          opts.duplicates.report({ line, firstLine: last.line, certno })
+          // Refused: look through the rest for the report, writing nothing more.
+          if (!opts.duplicates.keepFirst) refused = true
+          continue
+        }
+        last = { key, line }
+        if (refused) continue
+        await full.line(text)
+        await delta?.add(key, text)
       }
+      if (refused) throw new PublishRefused('the list has people on more than one line: a snapshot holds each person once')
       deltaInfo = delta === null ? null : await delta.finish()
       if (delta !== null && delta.failure !== null) notes.push(`the previous full snapshot could not be read as a sorted list (${delta.failure}): published a full snapshot only`)
       fullInfo = await full.end()
