@@ -5,9 +5,10 @@
 import { join } from 'node:path'
 import { mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import type { KeyObject } from 'node:crypto'
-import type { LoadResult } from '../store/list.ts'
+import { DuplicatePerson, type LoadResult } from '../store/list.ts'
 import { SyncRunBusy, INTERRUPTED, type SyncTrigger } from '../store/sync-runs.ts'
-import { readNdjson } from '../../lists/read-ndjson.ts'
+import { NdjsonReader, readNdjson } from '../../lists/read-ndjson.ts'
+import type { RowProblem } from '../../lists/list-record.ts'
 import { formatProblems } from '../../lists/row-report.ts'
 import { verifyManifest, DATA_FILE, MANIFEST_FILE, SCHEMA_VERSION, type FileEntry, type Manifest } from '../../registry/manifest.ts'
 import { download, fetchText, type ClientOptions } from './registry-client.ts'
@@ -223,35 +224,55 @@ async function syncOnce (opts: SyncOptions & { signal: AbortSignal }): Promise<S
   const part = join(dir, `${entry.file}.part`)
   await download(fileUrl(opts.url, entry.file), part, entry, client, (b, t) => opts.onProgress?.('download', b, t))
 
-  const read = await readNdjson(part, { profile, tz: ctx.settings.tz })
-  if (read.problems.length > 0) {
-    throw new SyncRefused(`${entry.file}: ${read.problems.length} records fail validation, nothing was loaded — ${formatProblems(read.problems, 3).join('; ')}`)
-  }
-  if (read.rows !== entry.record_count) {
-    throw new SyncRefused(`${entry.file} has ${read.rows} records, the manifest says ${entry.record_count}`)
-  }
-  signal.throwIfAborted()
-  opts.onProgress?.('apply', 0, read.records.length)
   const meta = { source: 'registry' as const, label: entry.file, version: `${opts.demo === true ? 'demo' : 'registry'}-${manifest.seq}`, region: manifest.region, seq: manifest.seq, data_as_of: verifiedAt, demo: opts.demo === true }
+  const refuseProblems = (problems: RowProblem[]): SyncRefused =>
+    new SyncRefused(`${entry.file}: ${problems.length} records fail validation, nothing was loaded — ${formatProblems(problems, 3).join('; ')}`)
+  let rows = 0
+  let total = 0
   const load = {
-    onProgress: (n: number) => opts.onProgress?.('apply', n, read.records.length),
+    onProgress: (n: number) => opts.onProgress?.('apply', n, total),
     // A shutdown or the deadline stops a load between two of its chunks: the list stays as it was.
     signal,
     // Real people arriving end the README's demo token and sign-in in the same transaction that
     // makes them served (whatever the list before was: a crash may have cut an earlier load off).
     atFlip: (r: LoadResult) => {
-      store.audit.write({ client: 'sync', action: 'list.sync', decision: entry.kind, detail: { seq: manifest.seq, file: entry.file, records: read.rows, persons: r.persons, version: r.version } })
+      store.audit.write({ client: 'sync', action: 'list.sync', decision: entry.kind, detail: { seq: manifest.seq, file: entry.file, records: rows, persons: r.persons, version: r.version } })
       if (opts.demo !== true) opts.atRealList?.()
     }
   }
+  // Every record is checked before anything is written: the file is read through once, and the
+  // load writes its first row only when the whole file proved good.
+  const checked = (found: { problems: RowProblem[], rows: number, goodRows: number }): void => {
+    if (found.problems.length > 0) throw refuseProblems(found.problems)
+    if (found.rows !== entry.record_count) {
+      throw new SyncRefused(`${entry.file} has ${found.rows} records, the manifest says ${entry.record_count}`)
+    }
+    rows = found.rows
+    total = found.goodRows
+    signal.throwIfAborted()
+    opts.onProgress?.('apply', 0, total)
+  }
   if (entry.kind === 'delta') {
+    // A delta is small (the changes of a day or a month): read whole, with its duplicates found by key.
+    const read = await readNdjson(part, { profile, tz: ctx.settings.tz })
+    checked(read)
     await store.list.applyDelta(read.records, { ...meta, base_seq: entry.base_seq!, seq: manifest.seq }, load)
   } else {
-    await store.list.replace(read.records, meta, load)
+    // A full snapshot may be a province's millions: streamed from the file into the load, which
+    // keeps them compact and sorted in bounded memory (store/list-spool.ts).
+    const reader = new NdjsonReader(part, { profile, tz: ctx.settings.tz })
+    try {
+      await store.list.replace(reader.records(), meta, { ...load, beforeWrite: () => { checked(reader) } })
+    } catch (err) {
+      if (err instanceof DuplicatePerson) {
+        throw refuseProblems([{ row: err.line, column: 'certno', reason: `证件号码与第${err.firstLine}行重复：每人只能有一条记录` }])
+      }
+      throw err
+    }
   }
   cleanDownloads(dir)
   await recheckOpenAdmissions(ctx, manifest.seq)
-  return { result: 'updated', seq_before: state.seq, seq_after: manifest.seq, kind: entry.kind, records: read.rows, message: `loaded list ${manifest.seq} (${entry.kind}, ${read.rows} records)` }
+  return { result: 'updated', seq_before: state.seq, seq_after: manifest.seq, kind: entry.kind, records: rows, message: `loaded list ${manifest.seq} (${entry.kind}, ${rows} records)` }
 }
 
 /** Applied files are not needed again; a partial file of another sequence never will be. */

@@ -5,13 +5,11 @@ import type { DB } from './db.ts'
 import { personKey } from '../../identity/subject-key.ts'
 import { maskName } from '../../identity/name.ts'
 import { processAlive } from '../../base/process-alive.ts'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { ListSpool, SpooledDuplicate, type SpooledIdentity } from './list-spool.ts'
 
-export interface StoredIdentity {
-  category: string
-  begntime: string
-  endtime: string | null
-  source: string | null
-}
+export type StoredIdentity = SpooledIdentity
 
 export interface ListPerson {
   name_masked: string | null
@@ -60,6 +58,18 @@ export interface LoadOptions {
    * access) is committed with the flip or not at all.
    */
   atFlip?: (result: LoadResult) => void
+  /**
+   * Runs once every record has been taken in and before the first row is written: a caller that
+   * reads its records as a stream refuses the load here (a bad record further down the file)
+   * with nothing written.
+   */
+  beforeWrite?: () => void
+}
+
+/** A record of the load and where it stood in its file (0: unknown). */
+export interface LineRecord {
+  line: number
+  record: LoadRecord
 }
 
 export interface LoadResult {
@@ -73,8 +83,18 @@ export class ListLoadError extends Error {
   override name = 'ListLoadError'
 }
 
-// Rows per write transaction: small enough that a lookup waits at most a few milliseconds.
+/** The same person twice in a full list; `line` and `firstLine` are where they stand when known (else 0). */
+export class DuplicatePerson extends ListLoadError {
+  override name = 'DuplicatePerson'
+  constructor (message: string, readonly line: number, readonly firstLine: number) {
+    super(message)
+  }
+}
+
+// Rows per write transaction in a process that serves: small enough that a lookup waits at most a
+// few milliseconds. A process that serves nobody (the command line) sets a bigger one.
 const CHUNK = 2000
+const SPOOL_DIR = /^load-(\d+)$/
 
 interface StateRow extends Omit<ListState, 'demo'> { demo: number }
 
@@ -84,8 +104,15 @@ export class ListRepository {
   private readonly loadingHere = new Set<number>()
   /** the sequence of the delta this process is applying, if any */
   private deltaHere: number | null = null
+  /**
+   * Rows a load writes per transaction. A server keeps them short so lookups and admissions are
+   * never kept waiting; `fangpin import` and `fangpin sync` serve nobody and write bigger ones.
+   */
+  loadChunk = CHUNK
+  /** bytes of a load's people held in memory before they are spooled to disk (list-spool.ts); tests lower it */
+  spoolMemory: number | undefined = undefined
 
-  constructor (private readonly db: DB, private readonly key: Buffer) {
+  constructor (private readonly db: DB, private readonly key: Buffer, private readonly dataDir: string | null = null) {
     this.stateStmt = db.prepare('SELECT active_gen, version, source, demo, region, seq, person_count, identity_count, loaded_at, data_as_of FROM list_state WHERE id = 1')
     // One statement reads the state and the person together, so it sees one snapshot: a flip by
     // another process cannot pair the old list's person with the new list's version.
@@ -136,7 +163,7 @@ export class ListRepository {
    * makes the new generation the serving one. Any failure, or a crash, leaves the old list serving.
    * A delete record in a full load is ignored: the new list is exactly its upserts.
    */
-  async replace (records: Iterable<LoadRecord> | AsyncIterable<LoadRecord>, meta: LoadMeta, opts: LoadOptions = {}): Promise<LoadResult> {
+  async replace (records: Iterable<LoadRecord | LineRecord> | AsyncIterable<LoadRecord | LineRecord>, meta: LoadMeta, opts: LoadOptions = {}): Promise<LoadResult> {
     const now = new Date().toISOString()
     const gen = this.db.transaction(() => {
       // Two loads at once would race to flip; the later one must wait for the operator to retry.
@@ -149,48 +176,74 @@ export class ListRepository {
     }).immediate()
     this.loadingHere.add(gen)
     const insert = this.insertStmt()
-    interface Keyed { pk: Buffer, head: number, r: LoadRecord }
-    const writeChunk = this.db.transaction((batch: Keyed[]) => {
-      for (const { pk, r } of batch) {
-        const name = maskName(r.psn_name)
-        r.identities.forEach((id, n) => {
-          insert.run(gen, pk, 0, n, name, id.category, id.begntime, id.endtime, id.source)
-        })
-      }
-    })
+    const chunk = Math.max(1, this.loadChunk)
     let persons = 0
     let identities = 0
+    // Keys are HMACs, random by design: inserted in key order they fill the b-tree page by page
+    // instead of splitting pages all over it — several times faster for a county's million. The
+    // sort is the spool's, in bounded memory (list-spool.ts).
+    const spool = new ListSpool(this.dataDir === null ? '' : join(this.dataDir, `load-${gen}`), this.spoolMemory)
     try {
-      // Keys are HMACs, random by design: inserted in key order they fill the b-tree page by page
-      // instead of splitting pages all over it — several times faster for a county's million.
-      const keyed: Keyed[] = []
-      for await (const r of records) {
+      if (this.dataDir === null) throw new Error('the list store was opened without its data directory')
+      for await (const item of records) {
+        const r = 'record' in item ? item.record : item
         if (r.op === 'delete' || r.identities.length === 0) continue
-        const pk = this.keyOf(r.psn_cert_type, r.certno)
-        keyed.push({ pk, head: pk.readUIntBE(0, 6), r })
+        spool.add({ key: this.keyOf(r.psn_cert_type, r.certno), line: 'record' in item ? item.line : 0, name: maskName(r.psn_name), identities: r.identities })
         identities += r.identities.length
-        if (keyed.length % CHUNK === 0) {
+        if (spool.count % CHUNK === 0) {
           opts.signal?.throwIfAborted()
           await yieldToLookups()
         }
       }
-      persons = keyed.length
+      persons = spool.count
+      opts.beforeWrite?.()
       if (persons === 0) {
         // An empty export is a broken export far more often than a county with nobody in need.
         throw new ListLoadError('the new list has no people in it; the current list stays in service')
       }
-      // The first 48 bits as a plain number order almost every pair without a call into Buffer.compare.
-      keyed.sort((x, y) => x.head - y.head || Buffer.compare(x.pk, y.pk))
-      for (let i = 1; i < keyed.length; i++) {
-        if (keyed[i].pk.equals(keyed[i - 1].pk)) throw new ListLoadError('the list names the same person twice (duplicate ID number); nothing was loaded')
-      }
-      for (let i = 0; i < keyed.length; i += CHUNK) {
+      // Chunks are committed without their own fsync (synchronous=NORMAL): a crash or a power cut
+      // can only lose rows of a generation nobody reads, and the flip's own commit (FULL) makes the
+      // whole log durable before the new list serves. Admissions written between two chunks keep FULL.
+      const writeChunk = this.db.transaction((batch: Array<{ key: Buffer, name: string | null, identities: StoredIdentity[] }>) => {
+        for (const p of batch) {
+          const ids = p.identities
+          for (let n = 0; n < ids.length; n++) {
+            const id = ids[n]
+            insert.run(gen, p.key, 0, n, p.name, id.category, id.begntime, id.endtime, id.source)
+          }
+        }
+      })
+      let batch: Array<{ key: Buffer, name: string | null, identities: StoredIdentity[] }> = []
+      let rows = 0
+      let written = 0
+      const flush = async (): Promise<void> => {
         opts.signal?.throwIfAborted()
-        writeChunk.immediate(keyed.slice(i, i + CHUNK))
-        opts.onProgress?.(Math.min(i + CHUNK, keyed.length))
+        this.db.pragma('synchronous = NORMAL')
+        try {
+          writeChunk.immediate(batch)
+        } finally {
+          this.db.pragma('synchronous = FULL')
+        }
+        written += batch.length
+        batch = []
+        rows = 0
+        opts.onProgress?.(written)
         // Between chunks the event loop serves lookups from the old list.
         await yieldToLookups()
       }
+      try {
+        for (const p of spool.sorted()) {
+          batch.push(p)
+          rows += p.identities.length
+          if (rows >= chunk) await flush()
+        }
+      } catch (err) {
+        if (err instanceof SpooledDuplicate) {
+          throw new DuplicatePerson('the list names the same person twice (duplicate ID number); nothing was loaded', err.line, err.firstLine)
+        }
+        throw err
+      }
+      if (batch.length > 0) await flush()
       const version = meta.version ?? `${meta.source}-${gen}`
       const result = { gen, version, persons, identities }
       this.db.transaction(() => {
@@ -208,6 +261,7 @@ export class ListRepository {
       this.db.prepare("UPDATE list_generation SET state = 'retired' WHERE gen = ? AND state = 'loading'").run(gen)
       throw err
     } finally {
+      spool.dispose()
       this.loadingHere.delete(gen)
       // Cleaning up the replaced list is housekeeping: its failure must not turn a load that is
       // already serving into a reported failure. The next load or start tries again.
@@ -265,10 +319,19 @@ export class ListRepository {
       }
     })
     try {
-      for (let i = 0; i < records.length; i += CHUNK) {
+      // Deltas keep the short chunk in every process: a delta is small, and a crash test must be
+      // able to catch one half written.
+      const chunk = CHUNK
+      for (let i = 0; i < records.length; i += chunk) {
         opts.signal?.throwIfAborted()
-        writeChunk.immediate(records.slice(i, i + CHUNK))
-        opts.onProgress?.(Math.min(i + CHUNK, records.length))
+        // Invisible rows, as in replace(): no fsync of their own; the flip's commit (FULL) makes them durable.
+        this.db.pragma('synchronous = NORMAL')
+        try {
+          writeChunk.immediate(records.slice(i, i + chunk))
+        } finally {
+          this.db.pragma('synchronous = FULL')
+        }
+        opts.onProgress?.(Math.min(i + chunk, records.length))
         await yieldToLookups()
       }
       if (persons === 0) throw new ListLoadError('the delta would leave the list empty; the current list stays in service')
@@ -373,6 +436,7 @@ export class ListRepository {
    * a crash cut off and drops the rows a committed delta replaced.
    */
   async purgeRetired (): Promise<number> {
+    this.removeAbandonedSpools()
     await this.recoverDelta()
     let removed = await this.dropReplaced()
     const candidates = this.db.prepare('SELECT gen FROM list_generation').all() as Array<{ gen: number }>
@@ -399,6 +463,21 @@ export class ListRepository {
       }
     }
     return removed
+  }
+
+  /** Spool directories (list-spool.ts) of loads that are not running any more: a crash left them. */
+  private removeAbandonedSpools (): void {
+    if (this.dataDir === null || !existsSync(this.dataDir)) return
+    const loading = this.db.prepare("SELECT pid FROM list_generation WHERE gen = ? AND state = 'loading'").pluck()
+    for (const name of readdirSync(this.dataDir)) {
+      const m = SPOOL_DIR.exec(name)
+      if (m === null) continue
+      const gen = Number(m[1])
+      if (this.loadingHere.has(gen)) continue
+      const pid = loading.get(gen) as number | null | undefined
+      if (pid !== undefined && pid !== null && pid !== process.pid && processAlive(pid)) continue
+      rmSync(join(this.dataDir, name), { recursive: true, force: true })
+    }
   }
 }
 

@@ -70,7 +70,7 @@ export function openStore (dataDir: string): Store {
       dataDir,
       db,
       subjectKey,
-      list: new ListRepository(db, subjectKey),
+      list: new ListRepository(db, subjectKey, dataDir),
       admissions: new AdmissionRepository(db),
       audit: new AuditRepository(db),
       tokens: new TokenRepository(db),
