@@ -1,12 +1,14 @@
 // Everything one data directory holds, opened together: the database, the subject key that
 // hashes ID numbers, and the repositories over them.
-import { openDatabase, type DB } from './db.ts'
+import { openDatabase, DB_FILE, type DB } from './db.ts'
+import { join } from 'node:path'
 import { loadOrCreateSubjectKey, keyFingerprint, SubjectKeyError } from '../../identity/subject-key.ts'
 import { ListRepository } from './list.ts'
 import { AdmissionRepository } from './admissions.ts'
 import { AuditRepository } from './audit.ts'
 import { TokenRepository } from './tokens.ts'
 import { WriteQueue } from './write-queue.ts'
+import { DataVersion } from './data-version.ts'
 import { AlertRepository } from './alerts.ts'
 import { StayRepository } from './stays.ts'
 import { ChargeRepository } from './charges.ts'
@@ -36,7 +38,7 @@ export interface Store {
    * The one write path: runs `fn` in the next group transaction and resolves with its result once
    * it is committed (see write-queue.ts). Rules write through it and nothing else does.
    */
-  write: <T>(fn: () => T) => Promise<T>
+  write: <T>(fn: () => T, opts?: { durable?: boolean }) => Promise<T>
   /** whether writes are failing for a storage reason (disk full), and the way back */
   health: StorageHealth
   close: () => void
@@ -55,7 +57,8 @@ export function openStore (dataDir: string): Store {
     } else if (row.value !== fp) {
       throw new SubjectKeyError(`${dataDir}/subject.key is not the key this database was written with: restore the original key file (or start with an empty data directory)`)
     }
-    const writes = new WriteQueue(db)
+    const dataVersion = new DataVersion(db)
+    const writes = new WriteQueue(db, join(dataDir, DB_FILE) + '-wal')
     const alerts = new AlertRepository(db)
     const health = new StorageHealth(db, dataDir, (outage) => {
       const minutes = Math.max(1, Math.round((Date.parse(outage.until) - Date.parse(outage.since)) / 60_000))
@@ -73,7 +76,7 @@ export function openStore (dataDir: string): Store {
       list: new ListRepository(db, subjectKey, dataDir),
       admissions: new AdmissionRepository(db),
       audit: new AuditRepository(db),
-      tokens: new TokenRepository(db),
+      tokens: new TokenRepository(db, dataVersion),
       alerts,
       stays: new StayRepository(db),
       charges: new ChargeRepository(db),
@@ -81,11 +84,12 @@ export function openStore (dataDir: string): Store {
       staff: new StaffRepository(db),
       syncRuns: new SyncRunRepository(db),
       signInLimits: new SignInLimitRepository(db, subjectKey),
-      write: (fn) => writes.enqueue(fn),
+      write: (fn, opts) => writes.enqueue(fn, opts?.durable !== false),
       health,
       close: () => {
         if (!db.open) return
-        writes.flush()
+        writes.flush(true)
+        writes.close()
         db.close()
       }
     }

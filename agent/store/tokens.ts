@@ -2,6 +2,7 @@
 // row, the secret is checked against its SHA-256 in constant time, and only the hash is stored.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { DB } from './db.ts'
+import type { DataVersion } from './data-version.ts'
 
 export type TokenRole = 'his' | 'admin'
 
@@ -28,15 +29,14 @@ export class TokenRepository {
   // Verified tokens for a few seconds: hashing and a query on every HIS call add up at hundreds of
   // calls a second. A revocation here clears it at once. Any commit by another process (a CLI
   // revocation, an import that ends the demo token) changes SQLite's data_version, which clears it
-  // too: a revoked token must not work for one more request, not even for the cache's few seconds.
+  // too: a revoked token must not work for one more request, not even for the cache's few seconds
+  // (data-version.ts: asked once per event-loop turn, shared with the list's cache).
   private readonly cache = new Map<string, { caller: { id: string, name: string, role: TokenRole }, until: number }>()
-  private readonly dataVersion
   private cacheVersion = -1
 
-  constructor (private readonly db: DB) {
+  constructor (private readonly db: DB, private readonly dataVersion: DataVersion) {
     this.byId = db.prepare('SELECT id, name, role, secret_hash, revoked_at FROM api_token WHERE id = ?')
     this.touchStmt = db.prepare('UPDATE api_token SET last_used_at = ? WHERE id = ?')
-    this.dataVersion = db.prepare('PRAGMA data_version').pluck()
   }
 
   /** Creates a token and returns it in full: the only time it exists outside the caller's hands. */
@@ -60,7 +60,7 @@ export class TokenRepository {
   /** The caller behind a presented token, or null. Unknown ids still cost a hash, so timing tells nothing. */
   verify (presented: string): { id: string, name: string, role: TokenRole } | null {
     const now = Date.now()
-    const version = this.dataVersion.get() as number
+    const version = this.dataVersion.current()
     if (version !== this.cacheVersion) {
       this.cache.clear()
       this.cacheVersion = version
