@@ -8,6 +8,8 @@ import { processAlive } from '../../base/process-alive.ts'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { ListSpool, SpooledDuplicate, type SpooledIdentity } from './list-spool.ts'
+import { ListIndex, MISS, UNKNOWN } from './list-index.ts'
+import type { DataVersion } from './data-version.ts'
 
 export type StoredIdentity = SpooledIdentity
 
@@ -95,6 +97,14 @@ export class DuplicatePerson extends ListLoadError {
 // few milliseconds. A process that serves nobody (the command line) sets a bigger one.
 const CHUNK = 2000
 const SPOOL_DIR = /^load-(\d+)$/
+/**
+ * Lists up to this size are held in memory for lookups (list-index.ts: about 16 MB and a few MB of
+ * identities per million people). A province's list is answered from SQLite: its index would not
+ * fit the agent's 200 MB with the rest of the process.
+ */
+export const INDEX_MAX_PERSONS = 2_000_000
+/** Rows the index build reads per step; the event loop serves requests between steps. */
+const INDEX_CHUNK = 5000
 
 interface StateRow extends Omit<ListState, 'demo'> { demo: number }
 
@@ -112,7 +122,23 @@ export class ListRepository {
   /** bytes of a load's people held in memory before they are spooled to disk (list-spool.ts); tests lower it */
   spoolMemory: number | undefined = undefined
 
-  constructor (private readonly db: DB, private readonly key: Buffer, private readonly dataDir: string | null = null) {
+  // The serving list in memory (list-index.ts), for a process that serves lookups.
+  private indexEnabled = false
+  private index: ListIndex | null = null
+  private building = false
+  private rebuild = false
+  /**
+   * The list's state as last read, and what it was checked against: SQLite's data_version (another
+   * process committed) and this connection's total_changes (a commit here). Checked once per
+   * event-loop turn; every flip in this process drops it at once.
+   */
+  private served: { state: ListState, version: number, changes: number } | null = null
+  private checkedThisTurn = false
+  private readonly endTurn = (): void => { this.checkedThisTurn = false }
+  private readonly changesStmt
+  private readonly nameStmt
+
+  constructor (private readonly db: DB, private readonly key: Buffer, private readonly dataDir: string | null = null, private readonly dataVersion: DataVersion | null = null) {
     this.stateStmt = db.prepare('SELECT active_gen, version, source, demo, region, seq, person_count, identity_count, loaded_at, data_as_of FROM list_state WHERE id = 1')
     // One statement reads the state and the person together, so it sees one snapshot: a flip by
     // another process cannot pair the old list's person with the new list's version.
@@ -121,6 +147,114 @@ export class ListRepository {
       FROM list_state s LEFT JOIN list_identity i ON i.gen = s.active_gen AND i.person_key = ?
         AND i.from_seq <= COALESCE(s.seq, 0) AND (i.to_seq IS NULL OR i.to_seq > COALESCE(s.seq, 0))
       WHERE s.id = 1 ORDER BY i.n`)
+    this.changesStmt = db.prepare('SELECT total_changes()').pluck()
+    this.nameStmt = db.prepare(`SELECT name_masked FROM list_identity WHERE gen = ? AND person_key = ? AND from_seq <= ?
+      AND (to_seq IS NULL OR to_seq > ?) ORDER BY n LIMIT 1`).pluck()
+  }
+
+  /**
+   * Answers lookups from memory from now on (the server; a command line process reads SQLite). The
+   * index is built in the background; until it is ready, and whenever the list changes, lookups
+   * are answered from SQLite as before.
+   */
+  enableIndex (): void {
+    this.indexEnabled = true
+    this.scheduleIndex()
+  }
+
+  /** People answered from memory now (0: lookups read SQLite — no index, or it is being built). */
+  inMemory (): number {
+    const index = this.index
+    if (index === null) return 0
+    const state = this.served?.state
+    return state !== undefined && (index.gen !== state.active_gen || index.seq !== state.seq) ? 0 : index.persons
+  }
+
+  /** The list changed under this process's own connection: forget what is cached. */
+  private changed (): void {
+    this.served = null
+    this.checkedThisTurn = false
+    if (this.index !== null) this.index = null
+    this.scheduleIndex()
+  }
+
+  /** The state as served now, from the cache when nothing was committed since it was read. */
+  private currentState (): ListState {
+    if (this.checkedThisTurn && this.served !== null) return this.served.state
+    const version = this.dataVersion?.current() ?? -1
+    const changes = this.changesStmt.get() as number
+    if (this.served === null || this.served.version !== version || this.served.changes !== changes) {
+      const state = Object.freeze(toState(this.stateStmt.get() as StateRow))
+      this.served = { state, version, changes }
+      if (this.index !== null && (this.index.gen !== state.active_gen || this.index.seq !== state.seq)) {
+        this.index = null
+        this.scheduleIndex()
+      }
+    }
+    this.checkedThisTurn = true
+    setImmediate(this.endTurn)
+    return this.served.state
+  }
+
+  private scheduleIndex (): void {
+    if (!this.indexEnabled) return
+    if (this.building) {
+      this.rebuild = true
+      return
+    }
+    this.building = true
+    setImmediate(() => {
+      this.buildIndex().catch(() => undefined).finally(() => {
+        this.building = false
+        if (this.rebuild) {
+          this.rebuild = false
+          this.scheduleIndex()
+        }
+      })
+    })
+  }
+
+  /** Reads the serving list in key order, a step at a time, and makes it the index if it still serves. */
+  private async buildIndex (): Promise<void> {
+    if (!this.db.open) return
+    const start = toState(this.stateStmt.get() as StateRow)
+    if (start.active_gen === null || start.person_count > INDEX_MAX_PERSONS) return
+    const gen = start.active_gen
+    const seq = start.seq ?? 0
+    const rows = this.db.prepare(`SELECT person_key, category, begntime, endtime, source FROM list_identity
+      WHERE gen = ? AND person_key > ? AND from_seq <= ? AND (to_seq IS NULL OR to_seq > ?) ORDER BY person_key, from_seq, n LIMIT ?`).raw()
+    const builder = ListIndex.builder(gen, start.seq)
+    let after: Buffer = Buffer.alloc(0)
+    for (;;) {
+      await yieldToLookups()
+      if (!this.db.open || this.rebuild) return
+      const chunk = rows.all(gen, after, seq, seq, INDEX_CHUNK) as Array<[Buffer, string, string, string | null, string | null]>
+      if (chunk.length === 0) break
+      // The last person of a full step may go on in the next one: that step starts with them.
+      let end = chunk.length
+      if (chunk.length === INDEX_CHUNK) {
+        const last = chunk[end - 1][0]
+        while (end > 0 && chunk[end - 1][0].equals(last)) end--
+        if (end === 0) end = chunk.length
+      }
+      for (let i = 0; i < end;) {
+        const key = chunk[i][0]
+        const ids: SpooledIdentity[] = []
+        for (; i < end && chunk[i][0].equals(key); i++) ids.push({ category: chunk[i][1], begntime: chunk[i][2], endtime: chunk[i][3], source: chunk[i][4] })
+        builder.add(key, ids)
+      }
+      after = chunk[end - 1][0]
+      if (chunk.length < INDEX_CHUNK) break
+    }
+    if (!this.db.open || this.rebuild) return
+    // The rows of one generation at one sequence never change while it serves: if the same list
+    // still serves, what was read is it.
+    const now = toState(this.stateStmt.get() as StateRow)
+    if (now.active_gen !== gen || now.seq !== start.seq) {
+      this.rebuild = true
+      return
+    }
+    this.index = builder.build()
   }
 
   keyOf (certType: string, certno: string): Buffer {
@@ -133,6 +267,34 @@ export class ListRepository {
 
   /** The person under the serving list, with the state of that same list. */
   lookup (pk: Buffer): { state: ListState, person: ListPerson | null } {
+    if (this.indexEnabled) {
+      const state = this.currentState()
+      const index = this.index
+      if (index !== null && index.gen === state.active_gen && index.seq === state.seq) {
+        const found = index.find(pk)
+        if (found === MISS) return { state, person: null }
+        if (found !== UNKNOWN) {
+          // The name is read only by the admission of a patient the HIS sent without one.
+          const nameStmt = this.nameStmt
+          const seq = state.seq ?? 0
+          let name: string | null | undefined
+          return {
+            state,
+            person: {
+              get name_masked (): string | null {
+                name ??= (nameStmt.get(index.gen, pk, seq, seq) as string | null | undefined) ?? null
+                return name
+              },
+              identities: found
+            }
+          }
+        }
+      }
+    }
+    return this.lookupStored(pk)
+  }
+
+  private lookupStored (pk: Buffer): { state: ListState, person: ListPerson | null } {
     const rows = this.lookupStmt.all(pk) as Array<StateRow & { name_masked: string | null, category: string | null, begntime: string, endtime: string | null, id_source: string | null }>
     const r0 = rows[0]
     const state: ListState = {
@@ -256,6 +418,7 @@ export class ListRepository {
         if (previous !== null) this.db.prepare("UPDATE list_generation SET state = 'retired' WHERE gen = ?").run(previous)
         opts.atFlip?.(result)
       }).immediate()
+      this.changed()
       return result
     } catch (err) {
       this.db.prepare("UPDATE list_generation SET state = 'retired' WHERE gen = ? AND state = 'loading'").run(gen)
@@ -348,6 +511,7 @@ export class ListRepository {
             new Date().toISOString(), meta.data_as_of ?? null)
         opts.atFlip?.(result)
       }).immediate()
+      this.changed()
       return result
     } catch (err) {
       // The rows written so far are invisible; take them out again so the next attempt starts clean.
@@ -362,6 +526,8 @@ export class ListRepository {
   /** Marks the serving list as confirmed current (a sync found nothing newer) without changing it. */
   confirm (dataAsOf: string): void {
     this.db.prepare('UPDATE list_state SET data_as_of = ? WHERE id = 1').run(dataAsOf)
+    this.served = null
+    this.checkedThisTurn = false
   }
 
   private insertStmt (): Database.Statement {

@@ -73,7 +73,7 @@ export function openStore (dataDir: string): Store {
       dataDir,
       db,
       subjectKey,
-      list: new ListRepository(db, subjectKey, dataDir),
+      list: new ListRepository(db, subjectKey, dataDir, dataVersion),
       admissions: new AdmissionRepository(db),
       audit: new AuditRepository(db),
       tokens: new TokenRepository(db, dataVersion),

@@ -20,6 +20,8 @@ const PROBE_EVERY_MS = 5000
 
 async function storePlugin (fastify: FastifyInstance, opts: StorePluginOptions): Promise<void> {
   const store = opts.store ?? openStore(opts.dataDir)
+  // A serving process answers lookups from the list held in memory (store/list-index.ts).
+  store.list.enableIndex()
   fastify.decorate('store', store)
   const timer = setInterval(() => {
     if (store.health.failing === null || !store.db.open) return

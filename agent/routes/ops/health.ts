@@ -74,6 +74,7 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
     const body = fastify.metrics.render([
       { name: 'fangpin_list_persons', help: 'People in the serving list.', value: state.person_count },
       { name: 'fangpin_list_identities', help: 'Identities in the serving list.', value: state.identity_count },
+      { name: 'fangpin_list_in_memory_persons', help: 'People of the serving list answered from memory (0: lookups read the database, while the in-memory list is built or when the list is too large for it).', value: fastify.store.list.inMemory() },
       { name: 'fangpin_list_age_seconds', help: 'Age of the serving list in seconds (-1: none loaded).', value: view.age_hours === null ? -1 : Math.round(view.age_hours * 3600) },
       { name: 'fangpin_list_stale', help: '1 when the list is older than FANGPIN_STALE_HOURS.', value: view.stale ? 1 : 0 },
       { name: 'fangpin_list_demo', help: '1 when the bundled demo list is loaded.', value: state.demo ? 1 : 0 },
