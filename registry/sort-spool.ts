@@ -20,8 +20,8 @@ export interface SpooledLine {
   text: string
 }
 
-/** UTF-16 characters a batch may hold before it is sorted and written out (about 128 MB of strings). */
-const DEFAULT_BATCH_CHARS = 64 * 1024 * 1024
+/** UTF-16 characters a batch may hold before it is sorted and written out (32 MB of strings, about 200 MB of heap at its peak). */
+const DEFAULT_BATCH_CHARS = 16 * 1024 * 1024
 
 function compare (a: SpooledLine, b: SpooledLine): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : a.line - b.line
@@ -128,7 +128,7 @@ export class SortSpool {
 }
 
 async function * readRun (file: string): AsyncGenerator<SpooledLine> {
-  const input = createReadStream(file, { highWaterMark: 256 * 1024 })
+  const input = createReadStream(file, { highWaterMark: 64 * 1024 })
   const rl = createInterface({ input, crlfDelay: Infinity })
   try {
     for await (const s of rl) {
