@@ -8,6 +8,7 @@ import type { KeyObject } from 'node:crypto'
 import { DuplicatePerson, type LoadResult } from '../store/list.ts'
 import { SyncRunBusy, INTERRUPTED, type SyncTrigger } from '../store/sync-runs.ts'
 import { NdjsonReader, readNdjson } from '../../lists/read-ndjson.ts'
+import { readInWorker } from './read-in-worker.ts'
 import type { RowProblem } from '../../lists/list-record.ts'
 import { formatProblems } from '../../lists/row-report.ts'
 import { verifyManifest, DATA_FILE, MANIFEST_FILE, SCHEMA_VERSION, type FileEntry, type Manifest } from '../../registry/manifest.ts'
@@ -40,7 +41,12 @@ export interface SyncOptions {
   /** stops the run: the agent shutting down, Ctrl-C on `fangpin sync`; its reason says why */
   signal?: AbortSignal
   onProgress?: (phase: 'manifest' | 'download' | 'apply', done: number, total?: number) => void
+  /** full snapshots of at least this many records are read in a worker thread (default WORKER_MIN_RECORDS) */
+  workerMinRecords?: number
 }
+
+/** A snapshot this big is read in a worker thread; below it, starting the thread costs more than it saves. */
+export const WORKER_MIN_RECORDS = 100_000
 
 export interface SyncResult {
   result: 'updated' | 'unchanged' | 'failed'
@@ -258,11 +264,18 @@ async function syncOnce (opts: SyncOptions & { signal: AbortSignal }): Promise<S
     checked(read)
     await store.list.applyDelta(read.records, { ...meta, base_seq: entry.base_seq!, seq: manifest.seq }, load)
   } else {
-    // A full snapshot may be a province's millions: streamed from the file into the load, which
-    // keeps them compact and sorted in bounded memory (store/list-spool.ts).
-    const reader = new NdjsonReader(part, { profile, tz: ctx.settings.tz })
+    // A full snapshot may be a province's millions: read, checked and hashed in a worker thread
+    // (read-in-worker.ts) and streamed into the load, which keeps them compact and sorted in
+    // bounded memory (store/list-spool.ts). A small one is read here: a thread costs a second or
+    // two to start.
     try {
-      await store.list.replace(reader.records(), meta, { ...load, beforeWrite: () => { checked(reader) } })
+      if (entry.record_count >= (opts.workerMinRecords ?? WORKER_MIN_RECORDS)) {
+        const read = readInWorker(part, { profile, tz: ctx.settings.tz, key: store.subjectKey })
+        await store.list.replaceEncoded(read.batches, meta, { ...load, beforeWrite: () => { checked(read.summary()) } })
+      } else {
+        const reader = new NdjsonReader(part, { profile, tz: ctx.settings.tz })
+        await store.list.replace(reader.records(), meta, { ...load, beforeWrite: () => { checked(reader) } })
+      }
     } catch (err) {
       if (err instanceof DuplicatePerson) {
         throw refuseProblems([{ row: err.line, column: 'certno', reason: `证件号码与第${err.firstLine}行重复：每人只能有一条记录` }])

@@ -38,7 +38,7 @@ export class SpooledDuplicate extends Error {
   }
 }
 
-class Writer {
+export class Writer {
   buf = Buffer.allocUnsafe(4096)
   at = 0
 
@@ -89,6 +89,31 @@ function readStr (buf: Buffer, at: number): [string | null, number] {
   return [buf.toString('utf8', at + 2, at + 2 + n), at + 2 + n]
 }
 
+/** Writes one person's spool record (the format ListSpool keeps) at the writer's position. */
+export function encodePerson (w: Writer, p: SpooledPerson): void {
+  w.bytes(p.key)
+  w.u32(p.line)
+  w.str(p.name)
+  if (p.identities.length > 255) throw new Error('a person has more than 255 identities in the list')
+  w.u8(p.identities.length)
+  for (const id of p.identities) {
+    w.str(id.category)
+    w.str(id.begntime)
+    w.str(id.endtime)
+    w.str(id.source)
+  }
+}
+
+/**
+ * People encoded elsewhere (a worker thread that read, checked and hashed them), many to a
+ * buffer; `identities` is their identities' count.
+ */
+export interface EncodedBatch {
+  buf: Buffer
+  count: number
+  identities: number
+}
+
 export class ListSpool {
   private readonly pending: Buffer[][] = Array.from({ length: BUCKETS }, () => [])
   private readonly pendingBytes = new Array<number>(BUCKETS).fill(0)
@@ -103,19 +128,21 @@ export class ListSpool {
   add (p: SpooledPerson): void {
     const w = this.w
     w.at = 0
-    w.bytes(p.key)
-    w.u32(p.line)
-    w.str(p.name)
-    if (p.identities.length > 255) throw new Error('a person has more than 255 identities in the list')
-    w.u8(p.identities.length)
-    for (const id of p.identities) {
-      w.str(id.category)
-      w.str(id.begntime)
-      w.str(id.endtime)
-      w.str(id.source)
+    encodePerson(w, p)
+    this.push(Buffer.from(w.buf.subarray(0, w.at)))
+  }
+
+  /** Takes the people of an encoded batch (encodePerson's records, one after the other). */
+  addEncoded (buf: Buffer): void {
+    for (let at = 0; at < buf.length;) {
+      const end = skip(buf, at)
+      this.push(buf.subarray(at, end))
+      at = end
     }
-    const bucket = p.key[0]
-    const rec = Buffer.from(w.buf.subarray(0, w.at))
+  }
+
+  private push (rec: Buffer): void {
+    const bucket = rec[0]
     this.pending[bucket].push(rec)
     this.pendingBytes[bucket] += rec.length
     this.inMemory += rec.length

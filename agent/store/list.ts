@@ -7,7 +7,7 @@ import { maskName } from '../../identity/name.ts'
 import { processAlive } from '../../base/process-alive.ts'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { ListSpool, SpooledDuplicate, type SpooledIdentity } from './list-spool.ts'
+import { ListSpool, SpooledDuplicate, type EncodedBatch, type SpooledIdentity } from './list-spool.ts'
 import { ListIndex, MISS, UNKNOWN } from './list-index.ts'
 import type { DataVersion } from './data-version.ts'
 
@@ -97,6 +97,8 @@ export class DuplicatePerson extends ListLoadError {
 // few milliseconds. A process that serves nobody (the command line) sets a bigger one.
 const CHUNK = 2000
 const SPOOL_DIR = /^load-(\d+)$/
+/** Records of a delta per transaction: each is four statements (remember, supersede, insert …). */
+const DELTA_CHUNK = 500
 /**
  * Lists up to this size are held in memory for lookups (list-index.ts: about 16 MB and a few MB of
  * identities per million people). A province's list is answered from SQLite: its index would not
@@ -326,6 +328,42 @@ export class ListRepository {
    * A delete record in a full load is ignored: the new list is exactly its upserts.
    */
   async replace (records: Iterable<LoadRecord | LineRecord> | AsyncIterable<LoadRecord | LineRecord>, meta: LoadMeta, opts: LoadOptions = {}): Promise<LoadResult> {
+    return await this.load(async (spool) => {
+      let identities = 0
+      let slice = performance.now()
+      for await (const item of records) {
+        const r = 'record' in item ? item.record : item
+        if (r.op === 'delete' || r.identities.length === 0) continue
+        spool.add({ key: this.keyOf(r.psn_cert_type, r.certno), line: 'record' in item ? item.line : 0, name: maskName(r.psn_name), identities: r.identities })
+        identities += r.identities.length
+        // Hashing is the costly part here: a turn for the event loop every few milliseconds.
+        if ((spool.count & 63) === 0 && performance.now() - slice > 4) {
+          opts.signal?.throwIfAborted()
+          await yieldToLookups()
+          slice = performance.now()
+        }
+      }
+      return identities
+    }, meta, opts)
+  }
+
+  /**
+   * replace() for people already read, checked, hashed and encoded elsewhere (a worker thread: the
+   * event loop of a serving agent only files the batches away and writes the rows).
+   */
+  async replaceEncoded (batches: AsyncIterable<EncodedBatch>, meta: LoadMeta, opts: LoadOptions = {}): Promise<LoadResult> {
+    return await this.load(async (spool) => {
+      let identities = 0
+      for await (const b of batches) {
+        spool.addEncoded(b.buf)
+        identities += b.identities
+        opts.signal?.throwIfAborted()
+      }
+      return identities
+    }, meta, opts)
+  }
+
+  private async load (fill: (spool: ListSpool) => Promise<number>, meta: LoadMeta, opts: LoadOptions): Promise<LoadResult> {
     const now = new Date().toISOString()
     const gen = this.db.transaction(() => {
       // Two loads at once would race to flip; the later one must wait for the operator to retry.
@@ -347,16 +385,7 @@ export class ListRepository {
     const spool = new ListSpool(this.dataDir === null ? '' : join(this.dataDir, `load-${gen}`), this.spoolMemory)
     try {
       if (this.dataDir === null) throw new Error('the list store was opened without its data directory')
-      for await (const item of records) {
-        const r = 'record' in item ? item.record : item
-        if (r.op === 'delete' || r.identities.length === 0) continue
-        spool.add({ key: this.keyOf(r.psn_cert_type, r.certno), line: 'record' in item ? item.line : 0, name: maskName(r.psn_name), identities: r.identities })
-        identities += r.identities.length
-        if (spool.count % CHUNK === 0) {
-          opts.signal?.throwIfAborted()
-          await yieldToLookups()
-        }
-      }
+      identities = await fill(spool)
       persons = spool.count
       opts.beforeWrite?.()
       if (persons === 0) {
@@ -484,7 +513,7 @@ export class ListRepository {
     try {
       // Deltas keep the short chunk in every process: a delta is small, and a crash test must be
       // able to catch one half written.
-      const chunk = CHUNK
+      const chunk = DELTA_CHUNK
       for (let i = 0; i < records.length; i += chunk) {
         opts.signal?.throwIfAborted()
         // Invisible rows, as in replace(): no fsync of their own; the flip's commit (FULL) makes them durable.
