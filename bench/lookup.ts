@@ -5,8 +5,8 @@
 // route's, the audit row still written; POST /v1/admissions >= 0.4 of the bare route, every
 // admission on disk before it is answered.
 //
-// The per-request CPU budget (server CPU from /proc divided by requests answered, and where it goes
-// by an inspector profile) is in the README's Figures section.
+// Server CPU per request is printed from /proc; where it goes, by a CPU profile, is bench:budget's
+// (bench/budget.ts), and both go to the README's Figures section.
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import type { ChildProcess } from 'node:child_process'
