@@ -11,6 +11,7 @@ import { dischargeCheck, discharge, type DischargeRequest } from './discharge.ts
 import { listAlerts, acknowledgeAlert, alertsSince, latestAlertId } from './alert.ts'
 import { recheckOpenAdmissions } from './recheck.ts'
 import { checkListStale, listViewOf } from './list-state.ts'
+import { profileView, checkLocalSettings } from './profile-state.ts'
 import { signIn, signOut, sessionUser, purgeIdleSessions } from './staff-session.ts'
 import {
   createToken, listTokens, revokeToken, listStaff, addStaff, setStaffPassword, disableStaff, unlockStaff,
@@ -45,6 +46,9 @@ export function createRules (ctx: RulesContext) {
     listView: () => listViewOf(ctx),
     checkListStale: async () => await checkListStale(ctx),
     recheckOpenAdmissions: async (seq: number | null) => await recheckOpenAdmissions(ctx, seq),
+    // The region's rules as applied, and the local settings they need
+    profileView: () => profileView(ctx),
+    checkLocalSettings: async () => await checkLocalSettings(ctx),
     // Staff sessions
     signIn: async (name: string, password: string, ip: string) => await signIn(ctx, name, password, ip),
     signOut: async (token: string) => await signOut(ctx, token),

@@ -321,5 +321,20 @@ CREATE TABLE signin_failure (
 CREATE INDEX signin_failure_expires ON signin_failure (expires_at);
 CREATE INDEX signin_failure_name ON signin_failure (name_key) WHERE name_key IS NOT NULL;
 `
+  },
+  {
+    version: 8,
+    description: 'serious diseases of a stay matched again on the diagnoses and operations sent at discharge',
+    sql: `
+-- 000 附件1 重病 are matched on every diagnosis the HIS sends, not only at admission: the planned
+-- operations of the admission are kept (heart and intracranial surgery, dialysis as a procedure),
+-- the 2402 diagnoses and operations are kept with the stay, and the stay carries the groups matched
+-- on all of them. Stays before this version keep what their admission answer matched.
+ALTER TABLE admission ADD COLUMN procedures TEXT NOT NULL DEFAULT '[]';   -- JSON [{oprn_oprt_code, oprn_oprt_name}]
+ALTER TABLE stay ADD COLUMN discharge_clinical TEXT;                        -- JSON {diseinfo, oprninfo} of the 2402, when sent
+ALTER TABLE stay ADD COLUMN severe_disease TEXT NOT NULL DEFAULT '[]';     -- JSON [{group, label, codes}] on all diagnoses so far
+UPDATE stay SET severe_disease = COALESCE(
+  (SELECT json_extract(a.response, '$.severe_disease') FROM admission a WHERE a.mdtrt_id = stay.mdtrt_id AND json_valid(a.response)), '[]');
+`
   }
 ]
