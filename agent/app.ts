@@ -32,7 +32,7 @@ import { endDemoAccess } from './demo/demo-access.ts'
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
 export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'severe-disease', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
   'fee-detail', 'charge-request', 'precheck-request', 'totals', 'alert', 'charge-result', 'precheck-result', 'exemption-request',
-  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list', 'profile-view']
+  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list', 'profile-view', 'burden', 'settlement-request', 'settlement-result']
 
 /** The staff page's schemas: the same discipline, not part of the HIS contract (kept out of /docs). */
 export const STAFF_SCHEMAS = ['staff-login-request', 'staff-me', 'staff-logout-result', 'staff-overview', 'staff-stay-view', 'staff-exemption-request',

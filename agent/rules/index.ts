@@ -12,6 +12,7 @@ import { listAlerts, acknowledgeAlert, alertsSince, latestAlertId } from './aler
 import { recheckOpenAdmissions } from './recheck.ts'
 import { checkListStale, listViewOf } from './list-state.ts'
 import { profileView, checkLocalSettings } from './profile-state.ts'
+import { recordSettlement, cancelSettlement, type SettlementRequest } from './settlement.ts'
 import { signIn, signOut, sessionUser, purgeIdleSessions } from './staff-session.ts'
 import {
   createToken, listTokens, revokeToken, listStaff, addStaff, setStaffPassword, disableStaff, unlockStaff,
@@ -37,6 +38,9 @@ export function createRules (ctx: RulesContext) {
     recordExemption: async (actor: Actor, mdtrtId: string, body: ExemptionRequest) => await recordExemption(ctx, actor, mdtrtId, body),
     dischargeCheck: (mdtrtId: string) => dischargeCheck(ctx, mdtrtId),
     discharge: async (actor: Actor, mdtrtId: string, body: DischargeRequest) => await discharge(ctx, actor, mdtrtId, body),
+    // Settlements (2303/2304/2305) and the patient's own burden
+    recordSettlement: async (actor: Actor, mdtrtId: string, body: SettlementRequest) => await recordSettlement(ctx, actor, mdtrtId, body),
+    cancelSettlement: async (actor: Actor, mdtrtId: string, setlId: string) => await cancelSettlement(ctx, actor, mdtrtId, setlId),
     // Alerts
     listAlerts: (state: 'open' | 'all' | undefined, limit?: number) => listAlerts(ctx, state, limit),
     acknowledgeAlert: async (actor: Actor, id: number, named?: string) => await acknowledgeAlert(ctx, actor, id, named),

@@ -205,3 +205,45 @@ export function spendingAlertMessage (kind: 'spending_breach' | 'spending_warnin
     ? `${who(row)}：${clauses(overLimitText(pct, l), borneText(hospitalBorneFen(a, l), false))}，请及时干预`
     : `${who(row)}：${shareText(pct)}，已达预警线${percent(l.warnBp)}%，${headroomText(headroomFen(a, l))}`
 }
+
+// ---------------------------------------------------------------------------------------------
+// The patient's own burden (settlements, the year, 再救助, the admission estimate)
+
+const MEASURE_LABEL: Record<string, string> = {
+  reimbursement_ratio: '住院合规费用报销比例',
+  protection_ratio: '医疗费用综合保障率',
+  psn_part_ratio: '医疗费用个人负担率'
+}
+
+const COMPARE_LABEL: Record<string, string> = { '>=': '不低于', '>': '高于', '<=': '不高于', '<': '低于' }
+
+/** A share as staff read it: 0.8523 → "85.23". */
+export function shareOf (ratio: number): string {
+  return percent(BigInt(Math.round(ratio * 10_000)))
+}
+
+/** 住院合规费用报销比例85.2%，未达到不低于90%的目标（000_c13c6dfe42a59df5.txt 一） */
+export function targetMissedText (t: { measure: string, target: number, comparison: string, value: number | null, source: string }): string {
+  return `${MEASURE_LABEL[t.measure] ?? t.measure}${t.value === null ? '无法计算' : shareOf(t.value) + '%'}，未达到${COMPARE_LABEL[t.comparison] ?? t.comparison}${shareOf(t.target)}%的目标${t.source === '' ? '' : `（${t.source}）`}`
+}
+
+/** 个人负担1,234.50元，占医疗费用12.3%；基金支付8,765.50元 */
+export function burdenSummaryText (b: { psn_part_amt: number, psn_part_ratio: number | null, fund_pay_sumamt: number, setl_type: 'pre' | 'final' }): string {
+  const share = b.psn_part_ratio === null ? '' : `，占医疗费用${shareOf(b.psn_part_ratio)}%`
+  return `${b.setl_type === 'pre' ? '预结算：' : ''}个人负担${yuanText(Math.round(b.psn_part_amt * 100))}元${share}；基金支付${yuanText(Math.round(b.fund_pay_sumamt * 100))}元`
+}
+
+/** 2026年累计个人负担5,200.00元（达到5,000元（含）以上，且自费占比12.3%超过10%） */
+export function annualText (year: number, ytdFen: number, t: { amount: number, comparison: string, out_of_catalog_share: { share: number, comparison: string } | null }, outRatio: number | null): string {
+  const amount = `${yuanText(Math.round(t.amount * 100))}元`
+  const first = t.comparison === '>=' ? `达到${amount}（含）以上` : `超过${amount}`
+  const second = t.out_of_catalog_share === null
+    ? ''
+    : `，且自费占比${outRatio === null ? '未知' : shareOf(outRatio) + '%'}${t.out_of_catalog_share.comparison === '>=' ? '达到' : '超过'}${shareOf(t.out_of_catalog_share.share)}%`
+  return `${year}年累计个人负担${yuanText(ytdFen)}元（${first}${second}）`
+}
+
+/** 预计本次住院可增加再救助1,400.00元（本年累计1,400.00元） */
+export function reassistText (stayFen: number, yearFen: number, source: string): string {
+  return `预计本次住院可增加再救助${yuanText(stayFen)}元（本年累计${yuanText(yearFen)}元，${source}；未计商业补充保险，以医保部门核定为准）`
+}

@@ -152,8 +152,8 @@ export class StayRepository {
       .run(d.dscg_way, now, JSON.stringify(d.final), d.clinical === null ? null : JSON.stringify(d.clinical), JSON.stringify(d.severe_disease), now, mdtrtId)
   }
 
-  /** The admission's diagnoses and planned operations, for matching serious diseases again. */
-  clinical (mdtrtId: string): { diagnoses: string, procedures: string } | undefined {
-    return this.db.prepare('SELECT diagnoses, procedures FROM admission WHERE mdtrt_id = ?').get(mdtrtId) as { diagnoses: string, procedures: string } | undefined
+  /** The admission's diagnoses, planned operations and DRG group: serious diseases, the estimate. */
+  clinical (mdtrtId: string): { diagnoses: string, procedures: string, drg_codg: string | null } | undefined {
+    return this.db.prepare('SELECT diagnoses, procedures, drg_codg FROM admission WHERE mdtrt_id = ?').get(mdtrtId) as { diagnoses: string, procedures: string, drg_codg: string | null } | undefined
   }
 }
