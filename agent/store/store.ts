@@ -17,6 +17,9 @@ import { StaffRepository } from './staff.ts'
 import { StorageHealth } from './storage-health.ts'
 import { SyncRunRepository } from './sync-runs.ts'
 import { SignInLimitRepository } from './sign-in-limits.ts'
+import { SettlementRepository } from './settlements.ts'
+import { BurdenRepository } from './burden.ts'
+import { TariffRepository } from './tariffs.ts'
 
 export interface Store {
   dataDir: string
@@ -34,6 +37,12 @@ export interface Store {
   syncRuns: SyncRunRepository
   /** failed staff sign-ins and the locks they lead to */
   signInLimits: SignInLimitRepository
+  /** the platform's settlement answers of each stay (2303/2304/2305) */
+  settlements: SettlementRepository
+  /** the registry's year-to-date figures per person, and who went over the year's threshold */
+  burden: BurdenRepository
+  /** the hospital's DRG payment table */
+  tariffs: TariffRepository
   /**
    * The one write path: runs `fn` in the next group transaction and resolves with its result once
    * it is committed (see write-queue.ts). Rules write through it and nothing else does.
@@ -84,6 +93,9 @@ export function openStore (dataDir: string): Store {
       staff: new StaffRepository(db),
       syncRuns: new SyncRunRepository(db),
       signInLimits: new SignInLimitRepository(db, subjectKey),
+      settlements: new SettlementRepository(db),
+      burden: new BurdenRepository(db),
+      tariffs: new TariffRepository(db),
       write: (fn, opts) => writes.enqueue(fn, opts?.durable !== false),
       health,
       close: () => {
