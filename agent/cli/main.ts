@@ -72,6 +72,8 @@ configuration (environment):
   FANGPIN_SYNC_TIMEOUT_MINUTES    a sync not finished after this is stopped (default 30)
   FANGPIN_SYNC_MIN_BYTES_PER_SEC  a registry transfer slower than this over 30 s is cut
                                   (default 1024; 0: no minimum)
+  FANGPIN_NOTICE_FONT      a Chinese font file (.ttf, .otf, .ttc) for the admission notice PDF,
+                           used before the font that comes with the agent (default: none)
 `
 
 /** EX_CONFIG: the configuration stops the command (sysexits.h). */
