@@ -26,6 +26,7 @@ import hisApi from './routes/his/index.ts'
 import staffApi from './routes/staff/index.ts'
 import healthRoutes from './routes/ops/health.ts'
 import pageRoutes from './routes/ops/page.ts'
+import { stopNoticePdfWorker } from './notice/notice-pdf.ts'
 import { endDemoAccess } from './demo/demo-access.ts'
 
 
@@ -183,5 +184,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(staffApi, { prefix: '/staff/api' })
   await app.register(healthRoutes)
   await app.register(pageRoutes)
+  // The notice PDF's worker (started on the first PDF) goes with the app.
+  app.addHook('onClose', async () => { await stopNoticePdfWorker() })
   return app
 }
