@@ -6,6 +6,7 @@ import cron from 'node-cron'
 import { DEFAULT_PROFILE } from '../profile/profile.ts'
 import { DEFAULT_TZ, isValidTimeZone } from '../base/local-time.ts'
 import { readPublicKey } from '../registry/manifest.ts'
+import { fontFileProblem } from './notice/font-file.ts'
 
 export interface Config {
   dataDir: string
@@ -29,6 +30,8 @@ export interface Config {
   syncMinBytesPerSec: number
   /** set by serve, not by the environment: the registry is the bundled demo registry */
   registryDemo: boolean
+  /** a Chinese font file for the admission notice PDF, before the packaged and system fonts; null: none set */
+  noticeFont: string | null
 }
 
 export class ConfigError extends Error {
@@ -103,6 +106,16 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   // next one) for ever: a deadline for the whole run, and a minimum rate for every transfer.
   const syncTimeoutMinutes = integer(env, 'FANGPIN_SYNC_TIMEOUT_MINUTES', 30, 1, 24 * 60, problems, 'set after how many minutes a registry sync that has not finished is stopped')
   const syncMinBytesPerSec = integer(env, 'FANGPIN_SYNC_MIN_BYTES_PER_SEC', 1024, 0, 1024 * 1024 * 1024, problems, 'set the slowest registry transfer, in bytes per second over 30 s, before it is cut (0: no minimum)')
+  // The notice PDF embeds its font. Checked here by its first bytes only (no font engine at every
+  // start); whether it has Chinese characters is seen when the first notice is made.
+  const noticeFontRaw = env.FANGPIN_NOTICE_FONT?.trim() ?? ''
+  const noticeFont = noticeFontRaw === '' ? null : resolve(noticeFontRaw)
+  if (noticeFont !== null) {
+    const problem = fontFileProblem(noticeFont)
+    if (problem !== null) {
+      problems.push(`FANGPIN_NOTICE_FONT="${noticeFontRaw}" is not usable: ${problem}. Set the path of a TrueType or OpenType font with Chinese characters (e.g. C:\\Windows\\Fonts\\simsun.ttc, /usr/share/fonts/truetype/wqy/wqy-microhei.ttc), or unset it to use the font that comes with the agent`)
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, syncTimeoutMinutes, syncMinBytesPerSec, registryDemo: false }
+  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, syncTimeoutMinutes, syncMinBytesPerSec, registryDemo: false, noticeFont }
 }

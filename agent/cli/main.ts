@@ -13,6 +13,8 @@ import { userCommand } from './user.ts'
 import { statusCommand } from './status.ts'
 import { syncCommand } from './sync.ts'
 import { profileCommand } from './profile.ts'
+import { tariffCommand } from './tariff.ts'
+import { reportCommand } from './report.ts'
 import { ProfileError } from '../../profile/profile.ts'
 
 const USAGE = `fangpin — hospital agent for 先诊疗后付费 and in-catalog spending
@@ -39,6 +41,13 @@ usage:
   fangpin profile check <file>               validate a hospital's local settings file and list the
                                              local settings still missing (exit 0 complete,
                                              2 valid but incomplete, 65 invalid)
+  fangpin tariff import <file> [--point-value N] [--allow-partial]
+                                             the hospital's DRG payment table (病组编码, 病组名称,
+                                             支付标准 or 次均费用, or 基准点数 with 点值): the
+                                             admission estimate's tariff basis
+  fangpin report burden --month YYYY-MM [--out FILE.xlsx|FILE.csv]
+                                             the month's burden list: people over their annual
+                                             threshold, stays below the reimbursement targets
 
 county registry (publisher side):
   fangpin registry keygen --out <dir>
@@ -63,6 +72,8 @@ configuration (environment):
   FANGPIN_SYNC_TIMEOUT_MINUTES    a sync not finished after this is stopped (default 30)
   FANGPIN_SYNC_MIN_BYTES_PER_SEC  a registry transfer slower than this over 30 s is cut
                                   (default 1024; 0: no minimum)
+  FANGPIN_NOTICE_FONT      a Chinese font file (.ttf, .otf, .ttc) for the admission notice PDF,
+                           used before the font that comes with the agent (default: none)
 `
 
 /** EX_CONFIG: the configuration stops the command (sysexits.h). */
@@ -94,6 +105,8 @@ export async function main (argv: string[], io: Io = processIo()): Promise<numbe
       case 'user': return await userCommand(config, args, io)
       case 'status': return await statusCommand(config, io)
       case 'sync': return await syncCommand(config, io)
+      case 'tariff': return await tariffCommand(config, args, io)
+      case 'report': return await reportCommand(config, args, io)
       default: throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}`)
     }
   } catch (err) {
