@@ -21,6 +21,7 @@ import rulesPlugin from './plugins/app/rules.ts'
 import staffAuthPlugin from './plugins/app/staff-auth.ts'
 import listWatchPlugin from './plugins/app/list-watch.ts'
 import syncPlugin from './plugins/app/sync.ts'
+import catalogSyncPlugin from './plugins/app/catalog-sync.ts'
 import hisApi from './routes/his/index.ts'
 import staffApi from './routes/staff/index.ts'
 import healthRoutes from './routes/ops/health.ts'
@@ -31,11 +32,13 @@ import { endDemoAccess } from './demo/demo-access.ts'
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
 export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
   'fee-detail', 'charge-request', 'precheck-request', 'totals', 'alert', 'charge-result', 'precheck-result', 'exemption-request',
-  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list']
+  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list',
+  'line-level', 'catalog-product', 'catalog-alternatives', 'catalog-item', 'catalog-status', 'catalog-item-answer', 'catalog-search']
 
 /** The staff page's schemas: the same discipline, not part of the HIS contract (kept out of /docs). */
 export const STAFF_SCHEMAS = ['staff-login-request', 'staff-me', 'staff-logout-result', 'staff-overview', 'staff-stay-view', 'staff-exemption-request',
-  'staff-token', 'staff-token-list', 'staff-token-request', 'staff-token-revoked', 'staff-user', 'staff-user-list', 'staff-user-request', 'staff-unlock-result']
+  'staff-token', 'staff-token-list', 'staff-token-request', 'staff-token-revoked', 'staff-user', 'staff-user-list', 'staff-user-request', 'staff-unlock-result',
+  'staff-catalog-drift']
 
 export function loadApiSchemas (): Array<Record<string, unknown>> {
   return [...API_SCHEMAS, ...STAFF_SCHEMAS].map((id) => JSON.parse(readFileSync(schemaFile(id), 'utf8')) as Record<string, unknown>)
@@ -174,6 +177,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(metricsPlugin)
   // A registry list of real people ends the demo's well-known token and sign-in in its flip.
   await app.register(syncPlugin, { autoStart: opts.autoSync, atRealList: () => endDemoAccess(app.store, 'sync') })
+  // The catalog channel of the same registry, on the same schedule.
+  await app.register(catalogSyncPlugin, { autoStart: opts.autoSync })
   await app.register(staffAuthPlugin)
   await app.register(listWatchPlugin)
 

@@ -29,6 +29,8 @@ export interface Config {
   syncMinBytesPerSec: number
   /** set by serve, not by the environment: the registry is the bundled demo registry */
   registryDemo: boolean
+  /** FANGPIN_INSU_ADMDVS: the hospital's insurance region for catalog rows; null: the profile's region */
+  insuAdmdvs: string | null
 }
 
 export class ConfigError extends Error {
@@ -103,6 +105,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   // next one) for ever: a deadline for the whole run, and a minimum rate for every transfer.
   const syncTimeoutMinutes = integer(env, 'FANGPIN_SYNC_TIMEOUT_MINUTES', 30, 1, 24 * 60, problems, 'set after how many minutes a registry sync that has not finished is stopped')
   const syncMinBytesPerSec = integer(env, 'FANGPIN_SYNC_MIN_BYTES_PER_SEC', 1024, 0, 1024 * 1024 * 1024, problems, 'set the slowest registry transfer, in bytes per second over 30 s, before it is cut (0: no minimum)')
+  // Catalogs are provincial and regions are nested (450206 ⊂ 450200 ⊂ 450000): the code decides
+  // which rows count, so a mistyped one would silently classify by another region's catalog.
+  const insuRaw = env.FANGPIN_INSU_ADMDVS?.trim() ?? ''
+  const insuAdmdvs = insuRaw === '' ? null : insuRaw
+  if (insuAdmdvs !== null && !/^\d{6}$/.test(insuAdmdvs)) {
+    problems.push(`FANGPIN_INSU_ADMDVS="${insuRaw}" is not valid: set the hospital's 6-digit insurance region code (医保区划, e.g. 450206), or unset it to use the profile's region`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
-  return { dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, syncTimeoutMinutes, syncMinBytesPerSec, registryDemo: false }
+  return { insuAdmdvs, dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, syncTimeoutMinutes, syncMinBytesPerSec, registryDemo: false }
 }

@@ -12,6 +12,7 @@ import { tokenCommand } from './token.ts'
 import { userCommand } from './user.ts'
 import { statusCommand } from './status.ts'
 import { syncCommand } from './sync.ts'
+import { catalogCommand } from './catalog.ts'
 
 const USAGE = `fangpin — hospital agent for 先诊疗后付费 and in-catalog spending
 
@@ -32,11 +33,17 @@ usage:
                                              passwords), from every address
   fangpin status                             list version, age, counts, tokens
   fangpin sync                               fetch the registry's list now (exit 0 when current)
+  fangpin catalog import <file>… [--mapping <file>]… [--vbp <file>]… [--allow-partial]
+                                             load the insurance catalog, the hospital's code mapping
+                                             and the 集采中选 list (xlsx, csv, 1301/1302/1305/1306 downloads)
+  fangpin catalog status                     what catalog is loaded; items whose HIS level disagrees
+  fangpin catalog sync                       fetch the registry's catalog now
 
 county registry (publisher side):
   fangpin registry keygen --out <dir>
   fangpin registry publish --from <xlsx|csv|ndjson> --out <dir> --key <private key> [--region <code>] [--expires-days N]
   fangpin registry serve <dir> [--port N]
+  fangpin registry publish-catalog --from <file>… [--vbp <file>]… --out <dir> --key <private key> [--region <code>]
 
 configuration (environment):
   FANGPIN_DATA_DIR     data directory (default ./data)
@@ -54,6 +61,7 @@ configuration (environment):
   FANGPIN_SYNC_TIMEOUT_MINUTES    a sync not finished after this is stopped (default 30)
   FANGPIN_SYNC_MIN_BYTES_PER_SEC  a registry transfer slower than this over 30 s is cut
                                   (default 1024; 0: no minimum)
+  FANGPIN_INSU_ADMDVS  the hospital's 6-digit insurance region for the catalog (default the profile's region)
 `
 
 /** EX_CONFIG: the configuration stops the command (sysexits.h). */
@@ -84,6 +92,7 @@ export async function main (argv: string[], io: Io = processIo()): Promise<numbe
       case 'user': return await userCommand(config, args, io)
       case 'status': return await statusCommand(config, io)
       case 'sync': return await syncCommand(config, io)
+      case 'catalog': return await catalogCommand(config, args, io)
       default: throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}`)
     }
   } catch (err) {

@@ -16,6 +16,7 @@ import { FangpinNotFound, FangpinStayClosed } from '../errors.ts'
 import { decide, type IdentityView, type Decision } from './eligibility.ts'
 import type { OutOfCatalogItem } from '../store/charges.ts'
 import type { ExemptionRow } from '../store/exemptions.ts'
+import { unmappedView, type UnmappedView } from './catalog.ts'
 
 /** HIS columns are often fixed-width: ' ZY001 ' and 'ZY001' are the same visit. */
 export function trimId (id: string): string {
@@ -187,6 +188,8 @@ export interface StayDetail extends InpatientView {
   top_out_of_catalog: Array<{ med_list_codg: string | null, medins_list_codg: string | null, med_list_name: string | null, out_of_catalog_amt: number, amount: number, lines: number }>
   alerts: AlertView[]
   discharge: { dscg_way: string | null, discharged_at: string | null } | null
+  /** 未对照项目: lines the insurance catalog could not place, counted out of catalog */
+  unmapped_items: UnmappedView[]
 }
 
 function itemView (i: OutOfCatalogItem): StayDetail['top_out_of_catalog'][number] {
@@ -217,6 +220,7 @@ export function stayDetail (ctx: RulesContext, mdtrtId: string): StayDetail {
     exemptions: store.exemptions.forStay(row.mdtrt_id),
     top_out_of_catalog: store.charges.topOutOfCatalog(row.mdtrt_id).map(itemView),
     alerts: store.alerts.forStay(row.mdtrt_id).map(alertView),
-    discharge: row.status === 'discharged' ? { dscg_way: row.dscg_way, discharged_at: row.discharged_at } : null
+    discharge: row.status === 'discharged' ? { dscg_way: row.dscg_way, discharged_at: row.discharged_at } : null,
+    unmapped_items: store.charges.unmapped(row.mdtrt_id).map(unmappedView)
   }
 }
