@@ -2,7 +2,7 @@
 // through the mapping), and a search by code, name or generic name.
 import type { FastifyInstance } from 'fastify'
 import { errorResponses } from '../shared.ts'
-import { catalogCodeParams, catalogSearchQuery, type CatalogSearchQuery } from './catalog-shared.ts'
+import { catalogCodeParams, catalogSearchQuery, searchLimit, type CatalogSearchQuery } from './catalog-shared.ts'
 
 export default async function catalogRoutes (fastify: FastifyInstance): Promise<void> {
   fastify.get<{ Params: { code: string } }>('/catalog/items/:code', {
@@ -25,5 +25,5 @@ export default async function catalogRoutes (fastify: FastifyInstance): Promise<
       querystring: catalogSearchQuery,
       response: { 200: { $ref: 'catalog-search#' }, ...errorResponses }
     }
-  }, async (request) => fastify.rules.catalogSearch(request.query.q, request.query.limit))
+  }, async (request) => fastify.rules.catalogSearch(request.query.q, searchLimit(request.query)))
 }

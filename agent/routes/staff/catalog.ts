@@ -2,7 +2,7 @@
 // the items whose level from the HIS disagrees with the catalog (catalog drift).
 import type { FastifyInstance } from 'fastify'
 import { errorResponses } from '../shared.ts'
-import { catalogCodeParams, catalogSearchQuery, type CatalogSearchQuery } from '../his/catalog-shared.ts'
+import { catalogCodeParams, catalogSearchQuery, searchLimit, type CatalogSearchQuery } from '../his/catalog-shared.ts'
 
 export default async function staffCatalogRoutes (fastify: FastifyInstance): Promise<void> {
   const { rules } = fastify
@@ -13,7 +13,7 @@ export default async function staffCatalogRoutes (fastify: FastifyInstance): Pro
 
   fastify.get<{ Querystring: CatalogSearchQuery }>('/catalog/search', {
     schema: { hide: true, querystring: catalogSearchQuery, response: { 200: { $ref: 'catalog-search#' }, ...errorResponses } }
-  }, async (request) => rules.catalogSearch(request.query.q, request.query.limit))
+  }, async (request) => rules.catalogSearch(request.query.q, searchLimit(request.query)))
 
   fastify.get<{ Params: { code: string } }>('/catalog/items/:code', {
     schema: { hide: true, params: catalogCodeParams, response: { 200: { $ref: 'catalog-item-answer#' }, ...errorResponses } }
