@@ -35,7 +35,7 @@ t.test('billing staff look the catalog up by name or hospital code, see the drif
   await page.locator('#catalog-info').filter({ hasText: '目录版本' }).waitFor()
   t.match(await page.locator('#catalog-info').innerText(), /4 个编码.*区划 450206/)
 
-  await page.getByLabel('编码或名称').fill('头孢曲松')
+  await page.getByLabel('关键词').fill('头孢曲松')
   await page.locator('#catalog-form').getByRole('button', { name: '查询' }).click()
   await page.locator('#catalog-rows tr').first().waitFor()
   t.same(await page.locator('#catalog-rows tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-code')).sort()), ['XA4', 'XA5', 'XORIG'])
@@ -47,12 +47,12 @@ t.test('billing staff look the catalog up by name or hospital code, see the drif
   t.equal(await page.locator('#catalog-rows tr[data-code="XORIG"]').getAttribute('data-level'), '03')
   t.match(await page.locator('#catalog-summary').innerText(), '找到 3 项')
 
-  await page.getByLabel('编码或名称').fill('H-0042')
+  await page.getByLabel('关键词').fill('H-0042')
   await page.locator('#catalog-form').getByRole('button', { name: '查询' }).click()
   await page.locator('#catalog-summary').filter({ hasText: '找到 1 项' }).waitFor()
   t.same(await page.locator('#catalog-rows tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-code'))), ['XA4'], 'a hospital code is found through the mapping')
 
-  await page.getByLabel('编码或名称').fill('没有这个')
+  await page.getByLabel('关键词').fill('没有这个')
   await page.keyboard.press('Enter')
   await page.locator('#catalog-summary').filter({ hasText: '未找到' }).waitFor()
   t.ok(await page.locator('#catalog-table').isHidden(), 'no table for nothing found')
