@@ -50,9 +50,9 @@ export function regionOf (ctx: RulesContext): string {
  * read once (one indexed statement per distinct code; the lines of a batch repeat codes).
  */
 export class BatchCatalog {
-  private readonly levels = new Map<string, CatalogRow[]>()
-  private readonly maps = new Map<string, MappingRow[]>()
-  private readonly vbps = new Map<string, VbpRow[]>()
+  private readonly levels = new Map<string, readonly CatalogRow[]>()
+  private readonly maps = new Map<string, readonly MappingRow[]>()
+  private readonly vbps = new Map<string, readonly VbpRow[]>()
   readonly regions: string[]
 
   constructor (private readonly ctx: RulesContext, readonly serving: Serving) {

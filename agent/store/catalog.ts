@@ -111,6 +111,24 @@ const COLUMNS = `code, name, prodname, genname_codg, genname, genname_key, dosfo
 // Rows per write transaction: a charge batch waits a few milliseconds at most behind a load.
 const CHUNK = 2000
 
+// A generation never changes once it serves (a load writes a new one), so what a code's rows are
+// in a generation can be kept: a hospital bills the same few thousand items all day, and a batch
+// then costs no statement at all for them. Bounded; the oldest entries go first.
+const CACHE_ENTRIES = 50_000
+
+class GenerationCache<T> {
+  private readonly map = new Map<string, T>()
+  get (key: string, load: () => T): T {
+    let v = this.map.get(key)
+    if (v === undefined) {
+      v = load()
+      if (this.map.size >= CACHE_ENTRIES) this.map.delete(this.map.keys().next().value as string)
+      this.map.set(key, v)
+    }
+    return v
+  }
+}
+
 function yieldToOthers (): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
@@ -134,6 +152,9 @@ export class CatalogRepository {
   private readonly driftInsertStmt
   private readonly driftUpdateStmt
   private readonly loadingHere = new Set<number>()
+  private readonly levelCache = new GenerationCache<CatalogRow[]>()
+  private readonly mappingCache = new GenerationCache<MappingRow[]>()
+  private readonly vbpCache = new GenerationCache<VbpRow[]>()
 
   constructor (private readonly db: DB) {
     this.stateStmt = db.prepare('SELECT * FROM catalog_state WHERE id = 1')
@@ -169,16 +190,17 @@ export class CatalogRepository {
   }
 
   /** Rows with a level of `code` that are valid and cover `regions`, most local and latest first. */
-  levelRows (gen: number, code: string, regions: readonly string[]): CatalogRow[] {
-    return this.levelRowsStmt.all(gen, code, ...four(regions)) as CatalogRow[]
+  levelRows (gen: number, code: string, regions: readonly string[]): readonly CatalogRow[] {
+    // The most local region decides the others (its city, its province, the country).
+    return this.levelCache.get(`${gen}|${regions[0] ?? ''}|${code}`, () => this.levelRowsStmt.all(gen, code, ...four(regions)) as CatalogRow[])
   }
 
-  mappingRows (gen: number, medinsCode: string): MappingRow[] {
-    return this.mappingStmt.all(gen, medinsCode) as MappingRow[]
+  mappingRows (gen: number, medinsCode: string): readonly MappingRow[] {
+    return this.mappingCache.get(`${gen}|${medinsCode}`, () => this.mappingStmt.all(gen, medinsCode) as MappingRow[])
   }
 
-  vbpRows (gen: number, code: string): VbpRow[] {
-    return this.vbpStmt.all(gen, code) as VbpRow[]
+  vbpRows (gen: number, code: string): readonly VbpRow[] {
+    return this.vbpCache.get(`${gen}|${code}`, () => this.vbpStmt.all(gen, code) as VbpRow[])
   }
 
   /** A row of the code whatever its validity: what the item is (names, generic, dosage form). */
