@@ -14,7 +14,8 @@ import { startRegistryServer } from '../registry/serve.ts'
 import { readPrivateKey, readPublicKey, signDocument, verifyDocument, type CatalogManifest } from '../registry/manifest.ts'
 import { runCatalogSync } from '../agent/intake/catalog-sync.ts'
 import { keys } from './registry-fixture.ts'
-import { tempDir, testContext } from './helper.ts'
+import { build, tempDir, testContext } from './helper.ts'
+import { admit, charge, line, records } from './charge-fixture.ts'
 import { writeCsv } from './catalog-fixture.ts'
 
 const profile = loadProfile('guangxi-liuzhou')
@@ -156,4 +157,20 @@ t.test('a registry that publishes no catalog: the sync says so, changes nothing 
   t.match(r, { result: 'absent', message: 'the registry publishes no catalog' })
   t.equal(store.catalog.serving(), null)
   t.equal(store.db.prepare('SELECT COUNT(*) FROM alert').pluck().get(), 0)
+})
+
+t.test('an agent configured with the registry runs the catalog channel beside the list and classifies lines with what it loaded', async (t) => {
+  const c = await county(t)
+  t.equal((await c.publish()).code, 0)
+  const server = await startRegistryServer(c.dir, { port: 0 })
+  t.teardown(server.close)
+  const b = await build(t, { records, env: { FANGPIN_REGISTRY_URL: server.url, FANGPIN_REGISTRY_PUBKEY: c.pub } })
+  t.match(await b.app.catalogSync.run('test'), { result: 'updated', seq_after: 1 })
+  t.match(b.app.rules.catalogStatus(), { loaded: true, source: 'registry', seq: 1, vbp: 1, last_sync: { result: 'updated' } })
+  await admit(b, 'ZY-REG-1')
+  const l = line('C1', 12000, '01', { med_list_codg: 'XC' })
+  delete l.chrgitm_lv
+  const res = await charge(b, 'ZY-REG-1', [l])
+  t.match(res.json.lines, [{ level_source: 'catalog', chrgitm_lv: '03', med_list_codg: 'XC' }])
+  t.equal(res.json.totals.out_of_catalog_amt, 120)
 })
