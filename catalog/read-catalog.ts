@@ -3,6 +3,7 @@
 // downloads (layouts.ts), and the registry's NDJSON. The table machinery is the list's
 // (lists/read-table.ts: zip checks, streaming, encodings, limits); the row report is the list's too
 // (a row number, a column, a reason), so a 医保 clerk fixes a catalog file as they fix a list.
+import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { createGunzip } from 'node:zlib'
@@ -60,7 +61,9 @@ class CatalogRows {
   rows = 0
   goodRows = 0
   badRows = 0
-  private readonly seen = new Map<string, { row: number, json: string }>()
+  // A row's key and a digest of its content: a province's catalog is 160,000 rows, and keeping each
+  // row's text to compare would hold far more memory than the rows themselves.
+  private readonly seen = new Map<string, { row: number, digest: string }>()
   private readonly indexes: number[]
 
   constructor (readonly kind: CatalogKind, private readonly cols: Columns, private readonly layout: Layout | undefined,
@@ -212,13 +215,14 @@ class CatalogRows {
   /** A row is good when it has no problem; the same key twice is a problem unless the rows are identical. */
   private done (list: RowProblem[], row: number, key: string | null, keep: (() => void) | null, json?: string): void {
     if (list.length === 0 && key !== null && json !== undefined) {
+      const digest = createHash('sha1').update(json).digest('base64')
       const before = this.seen.get(key)
       if (before !== undefined) {
-        if (before.json === json) { this.goodRows++; return }
+        if (before.digest === digest) { this.goodRows++; return }
         const f: CatalogField = this.kind === 'mapping' ? 'medins_code' : 'code'
         list.push({ row, column: this.cols[f]?.header ?? FIELD_LABEL[f], value: key.split('\u0000')[0], reason: `与第${before.row}行的编码${this.kind === 'items' ? '、区划' : ''}和开始日期相同但内容不同` })
       } else {
-        this.seen.set(key, { row, json })
+        this.seen.set(key, { row, digest })
       }
     }
     if (list.length > 0 || keep === null) {

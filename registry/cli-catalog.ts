@@ -121,7 +121,7 @@ export async function cmdPublishCatalog (args: string[], io: Io): Promise<number
   }
   fillFromSameCode(items)
   try {
-    const r = await publishCatalog({ items, vbp: vbpFiles.length > 0 ? vbp : undefined, outDir: resolve(v.out!), privateKey, region, expiresDays: expiresRaw === undefined ? undefined : Number(expiresRaw) })
+    const r = await publishCatalog({ items, vbp: vbpFiles.length > 0 || vbp.length > 0 ? vbp : undefined, outDir: resolve(v.out!), privateKey, region, expiresDays: expiresRaw === undefined ? undefined : Number(expiresRaw) })
     const m = r.manifest
     io.out.write([
       `published catalog ${m.seq} for region ${m.region} in ${resolve(v.out!)}: ${m.items} catalog rows, ${m.vbp} 集采中选 products`,
