@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto'
 import type { RulesContext } from './context.ts'
 import type { ChargeLine } from './charge-line.ts'
-import type { CatalogRow, DriftRow, MappingRow, Serving, VbpRow } from '../store/catalog.ts'
+import type { CatalogRow, DriftRow, LevelRow, MappingRow, Serving, VbpRow } from '../store/catalog.ts'
 import type { UnmappedItem } from '../store/charges.ts'
 import { coveringRegions, matchKey } from '../../catalog/record.ts'
 import { toLocal } from '../../base/local-time.ts'
@@ -36,7 +36,8 @@ export interface LineLevel {
 /** What classification found for a line, beyond its answer. */
 export interface LineFinding {
   level: LineLevel
-  row: CatalogRow | null
+  /** the catalog row that decided the level (its id: the whole row is read only when needed) */
+  rowId: number | null
   /** the catalog's level when the HIS sent another one */
   drift: { his_lv: string, catalog_lv: string, code: string, name: string | null } | null
 }
@@ -50,7 +51,8 @@ export function regionOf (ctx: RulesContext): string {
  * read once (one indexed statement per distinct code; the lines of a batch repeat codes).
  */
 export class BatchCatalog {
-  private readonly levels = new Map<string, readonly CatalogRow[]>()
+  private readonly levels = new Map<string, readonly LevelRow[]>()
+  private readonly rows = new Map<number, CatalogRow | undefined>()
   private readonly maps = new Map<string, readonly MappingRow[]>()
   private readonly vbps = new Map<string, readonly VbpRow[]>()
   readonly regions: string[]
@@ -60,7 +62,7 @@ export class BatchCatalog {
   }
 
   /** The row that decides a code's level at `at`: the most local valid one, then the latest start. */
-  levelAt (code: string, at: string): CatalogRow | undefined {
+  levelAt (code: string, at: string): LevelRow | undefined {
     let rows = this.levels.get(code)
     if (rows === undefined) {
       rows = this.ctx.store.catalog.levelRows(this.serving.item_gen, code, this.regions)
@@ -90,6 +92,12 @@ export class BatchCatalog {
     return rows.some((r) => (r.begndate === null || r.begndate <= at) && (r.enddate === null || r.enddate >= at))
   }
 
+  /** The whole row of a lookup's answer. */
+  row (id: number): CatalogRow | undefined {
+    if (!this.rows.has(id)) this.rows.set(id, this.ctx.store.catalog.rowById(id))
+    return this.rows.get(id)
+  }
+
   anyRow (code: string): CatalogRow | undefined {
     return this.ctx.store.catalog.anyRow(this.serving.item_gen, code)
   }
@@ -99,7 +107,7 @@ export class BatchCatalog {
   }
 
   /** The line's national code and its deciding row: by med_list_codg, else through the mapping. */
-  place (line: Pick<ChargeLine, 'med_list_codg' | 'medins_list_codg' | 'fee_ocur_time'>): { code: string | null, row: CatalogRow | null } {
+  place (line: Pick<ChargeLine, 'med_list_codg' | 'medins_list_codg' | 'fee_ocur_time'>): { code: string | null, row: LevelRow | null } {
     const at = line.fee_ocur_time
     if (line.med_list_codg !== null) {
       const row = this.levelAt(line.med_list_codg, at)
@@ -128,24 +136,24 @@ export function batchCatalog (ctx: RulesContext): BatchCatalog | null {
 export function classifyLines (cat: BatchCatalog | null, lines: ChargeLine[]): LineFinding[] {
   return lines.map((line, index) => {
     const level: LineLevel = { index, feedetl_sn: line.feedetl_sn, level_source: 'his', chrgitm_lv: line.chrgitm_lv, med_list_codg: line.med_list_codg }
-    if (cat === null) return { level, row: null, drift: null }
+    if (cat === null) return { level, rowId: null, drift: null }
     const needsLevel = line.out_fen === null && line.init_feedetl_sn === null
     if (!needsLevel) {
-      if (line.chrgitm_lv === null || (line.med_list_codg === null && line.medins_list_codg === null)) return { level, row: null, drift: null }
+      if (line.chrgitm_lv === null || (line.med_list_codg === null && line.medins_list_codg === null)) return { level, rowId: null, drift: null }
       const { code, row } = cat.place(line)
-      const drift = row !== null && code !== null && row.lv !== null && row.lv !== line.chrgitm_lv
-        ? { his_lv: line.chrgitm_lv, catalog_lv: row.lv, code, name: row.name ?? line.med_list_name }
+      const drift = row !== null && code !== null && row.lv !== line.chrgitm_lv
+        ? { his_lv: line.chrgitm_lv, catalog_lv: row.lv, code, name: cat.row(row.id)?.name ?? line.med_list_name }
         : null
-      return { level: { ...level, med_list_codg: code }, row, drift }
+      return { level: { ...level, med_list_codg: code }, rowId: row?.id ?? null, drift }
     }
     const { code, row } = cat.place(line)
-    if (row === null || row.lv === null) {
+    if (row === null) {
       line.out_fen = line.amount_fen
-      return { level: { ...level, level_source: 'unknown', chrgitm_lv: null, med_list_codg: code }, row: null, drift: null }
+      return { level: { ...level, level_source: 'unknown', chrgitm_lv: null, med_list_codg: code }, rowId: null, drift: null }
     }
     line.out_fen = row.lv === '03' ? line.amount_fen : 0
     line.catalog_lv = row.lv
-    return { level: { ...level, level_source: 'catalog', chrgitm_lv: row.lv, med_list_codg: code }, row, drift: null }
+    return { level: { ...level, level_source: 'catalog', chrgitm_lv: row.lv, med_list_codg: code }, rowId: row.id, drift: null }
   })
 }
 
@@ -254,7 +262,8 @@ export function alternativesFor (cat: BatchCatalog, lines: ChargeLine[], finding
     const key = code ?? line.medins_list_codg ?? line.med_list_name ?? `#${i}`
     if (done.has(key)) return
     done.add(key)
-    const row = findings[i].row ?? (code !== null ? cat.anyRow(code) ?? null : null)
+    const id = findings[i].rowId
+    const row = (id !== null ? cat.row(id) : undefined) ?? (code !== null ? cat.anyRow(code) : undefined) ?? null
     const name = itemName(line.med_list_name ?? row?.name ?? null, code ?? line.medins_list_codg)
     const base = {
       index: i, feedetl_sn: line.feedetl_sn, med_list_codg: code, medins_list_codg: line.medins_list_codg,
@@ -400,7 +409,8 @@ function itemView (r: CatalogRow, current: boolean, vbp: boolean): CatalogItemVi
 
 /** The row that counts today, else the code's most local latest row, as a view. */
 function currentView (cat: BatchCatalog, code: string, today: string): CatalogItemView | null {
-  const now = cat.levelAt(code, today)
+  const level = cat.levelAt(code, today)
+  const now = level === undefined ? undefined : cat.row(level.id)
   const vbp = cat.isVbp(code, today)
   if (now !== undefined) return itemView(now, true, vbp)
   const any = cat.anyRow(code)

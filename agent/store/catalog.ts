@@ -61,6 +61,16 @@ export interface CatalogRow {
   selfpay_prop: string | null
 }
 
+/** What deciding a line's level reads (from the index alone); the whole row by its id when needed. */
+export interface LevelRow {
+  id: number
+  lv: string
+  insu_admdvs: string
+  admdvs_rank: number
+  begndate: string
+  enddate: string | null
+}
+
 export interface MappingRow { med_list_codg: string, begndate: string, enddate: string | null }
 export interface VbpRow { begndate: string | null, enddate: string | null }
 
@@ -143,6 +153,7 @@ function four (regions: readonly string[]): string[] {
 export class CatalogRepository {
   private readonly stateStmt
   private readonly levelRowsStmt
+  private readonly rowByIdStmt
   private readonly mappingStmt
   private readonly vbpStmt
   private readonly anyRowStmt
@@ -152,7 +163,7 @@ export class CatalogRepository {
   private readonly driftInsertStmt
   private readonly driftUpdateStmt
   private readonly loadingHere = new Set<number>()
-  private readonly levelCache = new GenerationCache<CatalogRow[]>()
+  private readonly levelCache = new GenerationCache<LevelRow[]>()
   private readonly mappingCache = new GenerationCache<MappingRow[]>()
   private readonly vbpCache = new GenerationCache<VbpRow[]>()
 
@@ -160,8 +171,9 @@ export class CatalogRepository {
     this.stateStmt = db.prepare('SELECT * FROM catalog_state WHERE id = 1')
     // The per-line lookup (EXPLAIN QUERY PLAN is checked by a test): every row of a code that has
     // a level, is valid and covers the region, most local and latest first, straight from the index.
-    this.levelRowsStmt = db.prepare(`SELECT ${COLUMNS} FROM catalog_item WHERE gen = ? AND code = ? AND insu_admdvs IN (?, ?, ?, ?)
-      AND vali_flag = 1 AND lv IS NOT NULL ORDER BY admdvs_rank DESC, begndate DESC`)
+    this.levelRowsStmt = db.prepare(`SELECT id, lv, insu_admdvs, admdvs_rank, begndate, enddate FROM catalog_item WHERE gen = ? AND code = ?
+      AND insu_admdvs IN (?, ?, ?, ?) AND vali_flag = 1 AND lv IS NOT NULL ORDER BY admdvs_rank DESC, begndate DESC`)
+    this.rowByIdStmt = db.prepare(`SELECT ${COLUMNS} FROM catalog_item WHERE id = ?`)
     this.mappingStmt = db.prepare(`SELECT med_list_codg, begndate, enddate FROM catalog_mapping WHERE gen = ? AND medins_list_codg = ? AND vali_flag = 1
       ORDER BY begndate DESC`)
     this.vbpStmt = db.prepare('SELECT begndate, enddate FROM catalog_vbp WHERE gen = ? AND code = ?')
@@ -190,9 +202,14 @@ export class CatalogRepository {
   }
 
   /** Rows with a level of `code` that are valid and cover `regions`, most local and latest first. */
-  levelRows (gen: number, code: string, regions: readonly string[]): readonly CatalogRow[] {
+  levelRows (gen: number, code: string, regions: readonly string[]): readonly LevelRow[] {
     // The most local region decides the others (its city, its province, the country).
-    return this.levelCache.get(`${gen}|${regions[0] ?? ''}|${code}`, () => this.levelRowsStmt.all(gen, code, ...four(regions)) as CatalogRow[])
+    return this.levelCache.get(`${gen}|${regions[0] ?? ''}|${code}`, () => this.levelRowsStmt.all(gen, code, ...four(regions)) as LevelRow[])
+  }
+
+  /** A whole row by its id (from levelRows). */
+  rowById (id: number): CatalogRow | undefined {
+    return this.rowByIdStmt.get(id) as CatalogRow | undefined
   }
 
   mappingRows (gen: number, medinsCode: string): readonly MappingRow[] {

@@ -394,8 +394,9 @@ CREATE TABLE catalog_item (
   price_cap_fen INTEGER,
   selfpay_prop  TEXT
 );
--- The per-line lookup: by code, most local and latest first, without a sort.
-CREATE INDEX catalog_item_code ON catalog_item (gen, code, admdvs_rank, begndate);
+-- The per-line lookup: by code, most local and latest first, without a sort, and from the index
+-- alone (it holds every column the lookup reads): one b-tree search per code, not two.
+CREATE INDEX catalog_item_code ON catalog_item (gen, code, admdvs_rank, begndate, insu_admdvs, vali_flag, lv, enddate);
 -- Alternatives: the same generic (by its code, or by its name) and dosage form.
 CREATE INDEX catalog_item_genname_codg ON catalog_item (gen, genname_codg, dosform_key) WHERE genname_codg IS NOT NULL;
 CREATE INDEX catalog_item_genname ON catalog_item (gen, genname_key, dosform_key) WHERE genname_key IS NOT NULL;
@@ -414,7 +415,7 @@ CREATE TABLE catalog_mapping (
   enddate          TEXT,
   vali_flag        INTEGER NOT NULL
 );
-CREATE INDEX catalog_mapping_code ON catalog_mapping (gen, medins_list_codg, begndate);
+CREATE INDEX catalog_mapping_code ON catalog_mapping (gen, medins_list_codg, begndate, vali_flag, enddate, med_list_codg);
 
 -- 集采中选 products by national code (begndate/enddate NULL: no bound).
 CREATE TABLE catalog_vbp (
