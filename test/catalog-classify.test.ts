@@ -5,6 +5,7 @@
 // same-generic in-catalog alternatives, ranked, as CDS Hooks suggestions. Over a real server.
 import t from 'tap'
 import { build } from './helper.ts'
+import { loadConfig, ConfigError } from '../agent/config.ts'
 import { admit, charge, line, records } from './charge-fixture.ts'
 import { ceftriaxone, item, loadCatalog, mapping, vbp } from './catalog-fixture.ts'
 
@@ -234,4 +235,13 @@ t.test('the per-line lookup, the mapping lookup and the alternatives use their i
   t.match(plan('vbpStmt', [1, 'X']), /SEARCH catalog_vbp USING INDEX catalog_vbp_code/)
   t.match(plan('byGennameCodgStmt', [1, 'G', 'D', 'a', 'b', 'c', '', 'z', 'z']), /SEARCH catalog_item USING INDEX catalog_item_genname_codg/)
   t.match(plan('byGennameStmt', [1, 'G', 'D', 'a', 'b', 'c', '', 'z', 'z']), /SEARCH catalog_item USING INDEX catalog_item_genname /)
+})
+
+t.test('FANGPIN_INSU_ADMDVS is a 6-digit region code; anything else stops the start naming the variable', async (t) => {
+  t.equal(loadConfig({ FANGPIN_INSU_ADMDVS: '450303' }).insuAdmdvs, '450303')
+  t.equal(loadConfig({}).insuAdmdvs, null, 'unset: the profile\'s region')
+  for (const bad of ['4502', '45020a', '4502061']) {
+    t.throws(() => loadConfig({ FANGPIN_INSU_ADMDVS: bad }), ConfigError)
+    t.throws(() => loadConfig({ FANGPIN_INSU_ADMDVS: bad }), new RegExp(`FANGPIN_INSU_ADMDVS="${bad}" is not valid: set the hospital's 6-digit insurance region code`))
+  }
 })
