@@ -5,6 +5,9 @@
 // code mapping is never published: it is each hospital's.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
+import { schemaFile } from '../base/paths.ts'
 import { join } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -33,6 +36,21 @@ export interface PublishCatalogResult {
 }
 
 const TEMP = /^\.catalog-\d+\.ndjson\.gz\.\d+\.tmp$/
+
+// ajv-formats is CommonJS: its default import is the plugin at run time (see publish.ts).
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
+let validate: ((m: unknown) => boolean) & { errors?: Array<{ instancePath: string, message?: string }> | null } | undefined
+
+/** Errors of a catalog manifest against schemas/catalog-manifest.schema.json; empty when it conforms. */
+export function catalogManifestErrors (m: unknown): string[] {
+  if (validate === undefined) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true })
+    addFormats(ajv)
+    validate = ajv.compile(JSON.parse(readFileSync(schemaFile('catalog-manifest'), 'utf8')))
+  }
+  if (validate(m)) return []
+  return (validate.errors ?? []).map((e) => `${e.instancePath === '' ? 'manifest' : e.instancePath} ${e.message ?? ''}`)
+}
 
 function cmp (a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
@@ -128,6 +146,8 @@ export async function publishCatalog (opts: PublishCatalogOptions): Promise<Publ
       items: items.length,
       vbp: vbp.length
     }, privateKey)
+    const problems = catalogManifestErrors(manifest)
+    if (problems.length > 0) throw new Error(`the catalog manifest does not match schemas/catalog-manifest.schema.json: ${problems.join('; ')}`)
     writeFileAtomic(join(outDir, CATALOG_MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n', 0o644)
     const removed: string[] = []
     for (const name of readdirSync(outDir)) {

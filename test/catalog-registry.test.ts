@@ -13,6 +13,7 @@ import { registryCommand } from '../registry/cli.ts'
 import { startRegistryServer } from '../registry/serve.ts'
 import { readPrivateKey, readPublicKey, signDocument, verifyDocument, type CatalogManifest } from '../registry/manifest.ts'
 import { runCatalogSync } from '../agent/intake/catalog-sync.ts'
+import { catalogManifestErrors } from '../registry/publish-catalog.ts'
 import { keys } from './registry-fixture.ts'
 import { build, tempDir, testContext } from './helper.ts'
 import { admit, charge, line, records } from './charge-fixture.ts'
@@ -56,6 +57,8 @@ t.test('publish-catalog writes a signed catalog manifest and file beside the lis
   const m = JSON.parse(readFileSync(join(c.dir, 'catalog-manifest.json'), 'utf8')) as CatalogManifest
   t.match(m, { channel: 'catalog', seq: 1, region: '450206', schema_version: 1, file: 'catalog-1.ndjson.gz', items: 2, vbp: 1, record_count: 3 })
   t.ok(verifyDocument(m, readPublicKey(c.pub)), 'signed with the registry key')
+  t.same(catalogManifestErrors(m), [], 'it matches schemas/catalog-manifest.schema.json')
+  t.same(catalogManifestErrors({ ...m, channel: 'list' }), ['/channel must be equal to constant'])
   const bytes = readFileSync(join(c.dir, m.file))
   t.equal(bytes.length, m.size)
   t.equal(createHash('sha256').update(bytes).digest('hex'), m.sha256)
