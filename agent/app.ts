@@ -20,6 +20,7 @@ import jsonBodyPlugin from './plugins/app/json-body.ts'
 import rulesPlugin from './plugins/app/rules.ts'
 import staffAuthPlugin from './plugins/app/staff-auth.ts'
 import listWatchPlugin from './plugins/app/list-watch.ts'
+import localSettingsPlugin from './plugins/app/local-settings.ts'
 import syncPlugin from './plugins/app/sync.ts'
 import catalogSyncPlugin from './plugins/app/catalog-sync.ts'
 import hisApi from './routes/his/index.ts'
@@ -30,9 +31,9 @@ import { endDemoAccess } from './demo/demo-access.ts'
 
 
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
-export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
+export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'severe-disease', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
   'fee-detail', 'charge-request', 'precheck-request', 'totals', 'alert', 'charge-result', 'precheck-result', 'exemption-request',
-  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list',
+  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list', 'profile-view', 'burden', 'settlement-request', 'settlement-result',
   'line-level', 'catalog-product', 'catalog-alternatives', 'catalog-item', 'catalog-status', 'catalog-item-answer', 'catalog-search']
 
 /** The staff page's schemas: the same discipline, not part of the HIS contract (kept out of /docs). */
@@ -181,6 +182,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(catalogSyncPlugin, { autoStart: opts.autoSync })
   await app.register(staffAuthPlugin)
   await app.register(listWatchPlugin)
+  await app.register(localSettingsPlugin)
 
   await app.register(hisApi, { prefix: '/v1' })
   await app.register(staffApi, { prefix: '/staff/api' })

@@ -8,6 +8,7 @@ import { build } from './helper.ts'
 import { loadConfig, ConfigError } from '../agent/config.ts'
 import { admit, charge, line, records } from './charge-fixture.ts'
 import { ceftriaxone, item, loadCatalog, mapping, vbp } from './catalog-fixture.ts'
+import { region, admitAs, listed, everythingSaid } from './region-fixture.ts'
 
 const STAY = 'ZY2026112101'
 
@@ -244,4 +245,46 @@ t.test('FANGPIN_INSU_ADMDVS is a 6-digit region code; anything else stops the st
     t.throws(() => loadConfig({ FANGPIN_INSU_ADMDVS: bad }), ConfigError)
     t.throws(() => loadConfig({ FANGPIN_INSU_ADMDVS: bad }), new RegExp(`FANGPIN_INSU_ADMDVS="${bad}" is not valid: set the hospital's 6-digit insurance region code`))
   }
+})
+
+t.test('in a region without a limit (Shanxi) lines are still classified, 未对照项目 still get their card and the precheck its alternatives, and nothing the catalog adds speaks of a limit', async (t) => {
+  const b = await region(t, 'shanxi', [listed(1, ['minimum_living'])], { treat_first_pay_later: ['minimum_living'], one_stop_city_opt_in: false })
+  await loadCatalog(b.store, {
+    items: [
+      ceftriaxone('XSX1', { lv: '01' }),
+      ceftriaxone('XSX2', { lv: '02', nego: true }),
+      ceftriaxone('XSXOUT', { lv: '03', name: '进口注射用头孢曲松钠' }),
+      item('XSVC', { lv: '01', name: '床位费' })
+    ]
+  })
+  await admitAs(b, 'SXC1', 1)
+  const res = await b.post('/v1/admissions/SXC1/charges', {
+    feedetail: [
+      bare('S1', 100000, 'XSVC'),
+      bare('S2', 30000, 'XSXOUT'),
+      bare('S3', 20000, 'XHOMEMADE', { med_list_name: '院内自制药膏' }),
+      line('S4', 5000, '01', { med_list_codg: 'XSX1' })
+    ]
+  })
+  t.equal(res.status, 200, res.text)
+  t.equal(res.json.status, 'no_limit')
+  t.same(res.json.lines.map((l: any) => [l.feedetl_sn, l.level_source, l.chrgitm_lv]), [
+    ['S1', 'catalog', '01'], ['S2', 'catalog', '03'], ['S3', 'unknown', null], ['S4', 'his', '01']
+  ])
+  t.equal(res.json.totals.out_of_catalog_amt, 500, '丙类 and the unplaced line count out of catalog')
+  t.equal(res.json.totals.headroom_amt, null)
+  t.same(res.json.cards.map((c: any) => c.summary), ['1项费用未能在医保目录中找到（未对照项目），已按目录外费用计算：院内自制药膏（XHOMEMADE）'],
+    'the 未对照项目 card, and no card about a limit')
+  t.same(res.json.alternatives, [], 'a stay never judged is never pushed to warning or breach')
+  const stay = await b.get('/v1/admissions/SXC1')
+  t.same(stay.json.unmapped_items.map((i: any) => i.med_list_codg), ['XHOMEMADE'])
+
+  const pre = await b.post('/v1/admissions/SXC1/precheck', { feedetail: [bare('P1', 9000, 'XSXOUT')] })
+  t.equal(pre.status, 200, pre.text)
+  t.equal(pre.json.status, 'no_limit')
+  t.same(pre.json.alternatives.map((a: any) => [a.med_list_codg, a.reason, a.suggestions.map((s: any) => s.med_list_codg)]), [['XSXOUT', 'found', ['XSX2', 'XSX1']]])
+  const catalogCards = pre.json.cards.filter((c: any) => /目录外药品|未对照项目/.test(c.summary))
+  t.equal(catalogCards.length, 1)
+  t.notMatch(JSON.stringify(catalogCards), /上限|预警|还可使用|限额|90%|10%/, 'alternatives are offered for the patient\'s share, never as keeping within a limit')
+  t.notMatch(everythingSaid(b), /医院承担|90%|10%上限/)
 })

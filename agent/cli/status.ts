@@ -18,7 +18,8 @@ export async function statusCommand (config: Config, io: Io): Promise<number> {
         : `list             ${state.version ?? ''} from ${state.source ?? ''}${state.demo ? ' — DEMO DATA' : ''}; ${state.person_count} people, ${state.identity_count} identities`,
       `loaded           ${state.loaded_at ?? '-'} (${view.age_hours ?? '-'} h ago${view.stale ? `, STALE: older than ${config.staleHours} h` : ''})`,
       `open admissions  ${store.admissions.countOpen()}`,
-      `monitored stays  ${counts.breach + counts.warning + counts.ok + counts.exempt} (超标 ${counts.breach}, 预警 ${counts.warning}, 正常 ${counts.ok}, 豁免 ${counts.exempt})`,
+      `monitored stays  ${counts.breach + counts.warning + counts.ok + counts.no_limit + counts.exempt} (超标 ${counts.breach}, 预警 ${counts.warning}, 正常 ${counts.ok}, 无比例上限 ${counts.no_limit}, 豁免 ${counts.exempt})`,
+      ...(profile.missingLocal.length > 0 ? [`local settings   MISSING: ${profile.missingLocal.map((m) => `local.${m.key}`).join(', ')} — see fangpin profile check`] : []),
       `open alerts      ${rules.listAlerts('open').count}`,
       `active tokens    ${tokens.length}${tokens.length > 0 ? ` (${tokens.map((t) => t.name).join(', ')})` : ''}`,
       `staff accounts   ${rules.listStaff().filter((u) => u.disabled_at === null).length} active`

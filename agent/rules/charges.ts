@@ -54,7 +54,9 @@ function result (ctx: RulesContext, row: StayRow, accepted: number, duplicates: 
   }
 }
 
-const WATCHED: readonly SpendingStatus[] = ['ok', 'warning', 'breach']
+// A watched stay's figures count its 未对照项目 as out of catalog, limit or not: a region with no
+// limit ('no_limit') still keeps and shows those figures, so staff still need to know the lines.
+const WATCHED: readonly SpendingStatus[] = ['ok', 'warning', 'breach', 'no_limit']
 
 /**
  * What the catalog adds to an answer: the lines' levels, a card naming 未对照项目 when the stay is
@@ -262,10 +264,12 @@ export function precheck (ctx: RulesContext, mdtrtIdRaw: string, feedetail: FeeD
     current: { totals: totals(before, l), status: status(before, flags, l) },
     totals: totals(after, l),
     status: st,
-    cards: precheckCards(after, proposedOut, counted.size, st, flags, l),
+    cards: precheckCards(after, proposedOut, counted.size, st, flags, l, profile.spendingOff),
     lines: [],
     alternatives: []
   }
   // An order precheck is where a doctor can still choose: alternatives for every out-of-catalog item.
+  // They lower the patient's own share whether or not the region has a limit (002 三(二), 003 五
+  // prefer in-catalog items without one), and they say nothing about a limit.
   return withCatalog(ctx, answer, cat, lines, findings, st === 'not_monitored' ? null : (i) => counted.has(i) && lines[i].init_feedetl_sn === null && (lines[i].out_fen ?? 0) > 0)
 }

@@ -8,6 +8,8 @@ import stayRoutes from './stays.ts'
 import alertRoutes from './alerts.ts'
 import syncRoutes from './sync.ts'
 import catalogRoutes from './catalog.ts'
+import profileRoutes from './profile.ts'
+import settlementRoutes from './settlements.ts'
 
 export default async function hisApi (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onRequest', fastify.requireToken)
@@ -17,4 +19,6 @@ export default async function hisApi (fastify: FastifyInstance): Promise<void> {
   await fastify.register(alertRoutes)
   await fastify.register(syncRoutes)
   await fastify.register(catalogRoutes)
+  await fastify.register(profileRoutes)
+  await fastify.register(settlementRoutes)
 }
