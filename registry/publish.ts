@@ -442,8 +442,8 @@ function dataFileSeq (name: string): number | null {
   return Number(m[1] ?? m[3])
 }
 
-/** One publish at a time per directory: two would both take the same sequence number. */
-function lock (dir: string): () => void {
+/** One publish at a time per directory (either channel): two would both take the same sequence number. */
+export function lock (dir: string): () => void {
   const file = join(dir, '.publish.lock')
   // The pid is in the file before the file has its name (link), so a second publish never reads
   // an empty lock and takes it for a dead one.

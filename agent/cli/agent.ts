@@ -33,7 +33,7 @@ export function openAgent (config: Config, io: Io): Agent {
   const store = openStore(config.dataDir)
   // A command serves nobody while it loads a list: fewer, bigger transactions (see ListRepository).
   store.list.loadChunk = BATCH_LOAD_CHUNK
-  const ctx = createContext({ store, profile, settings: { tz: config.tz, staleHours: config.staleHours, sessionIdleMinutes: config.sessionIdleMinutes } })
+  const ctx = createContext({ store, profile, settings: { tz: config.tz, staleHours: config.staleHours, sessionIdleMinutes: config.sessionIdleMinutes, ...(config.insuAdmdvs !== null ? { insuAdmdvs: config.insuAdmdvs } : {}) } })
   return { config, profile, store, rules: createRules(ctx), actor: { kind: 'operator', user: io.env.USER ?? 'unknown' }, close: () => store.close() }
 }
 

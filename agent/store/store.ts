@@ -17,6 +17,7 @@ import { StaffRepository } from './staff.ts'
 import { StorageHealth } from './storage-health.ts'
 import { SyncRunRepository } from './sync-runs.ts'
 import { SignInLimitRepository } from './sign-in-limits.ts'
+import { CatalogRepository } from './catalog.ts'
 import { SettlementRepository } from './settlements.ts'
 import { BurdenRepository } from './burden.ts'
 import { TariffRepository } from './tariffs.ts'
@@ -37,6 +38,8 @@ export interface Store {
   syncRuns: SyncRunRepository
   /** failed staff sign-ins and the locks they lead to */
   signInLimits: SignInLimitRepository
+  /** the insurance catalog, the hospital's code mapping, the 集采 list, catalog drift */
+  catalog: CatalogRepository
   /** the platform's settlement answers of each stay (2303/2304/2305) */
   settlements: SettlementRepository
   /** the registry's year-to-date figures per person, and who went over the year's threshold */
@@ -93,6 +96,7 @@ export function openStore (dataDir: string): Store {
       staff: new StaffRepository(db),
       syncRuns: new SyncRunRepository(db),
       signInLimits: new SignInLimitRepository(db, subjectKey),
+      catalog: new CatalogRepository(db),
       settlements: new SettlementRepository(db),
       burden: new BurdenRepository(db),
       tariffs: new TariffRepository(db),
