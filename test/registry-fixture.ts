@@ -19,6 +19,10 @@ export interface RegistryRecord {
   psn_cert_type?: string
   psn_name?: string
   identities?: Array<{ category: string, begntime: string, endtime?: string | null, source?: string | null }>
+  ytd_psn_part_amt?: string
+  ytd_medfee_sumamt?: string
+  ytd_fulamt_ownpay_amt?: string
+  ytd_as_of?: string
 }
 
 export function keys (): { privateKey: KeyObject, publicKey: KeyObject } {

@@ -35,7 +35,7 @@ try {
   for await (const { line, record } of reader.records()) {
     // a full snapshot is its upserts (a delete record in it is ignored, as replace() does)
     if (record.op === 'delete' || record.identities.length === 0) continue
-    encodePerson(w, { key: personKey(key, record.psn_cert_type, record.certno), line, name: maskName(record.psn_name), identities: record.identities })
+    encodePerson(w, { key: personKey(key, record.psn_cert_type, record.certno), line, name: maskName(record.psn_name), identities: record.identities, ytd: record.ytd ?? null })
     count++
     identities += record.identities.length
     if (w.at >= BATCH_BYTES) send()

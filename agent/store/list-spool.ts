@@ -7,6 +7,7 @@
 // What is spooled is what the database stores — keyed hashes and masked names, never an ID number.
 import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import type { ListYtd } from '../../lists/ytd.ts'
 
 /** One identity as a list row holds it (list.ts re-exports it as SpooledIdentity). */
 export interface SpooledIdentity {
@@ -28,6 +29,8 @@ export interface SpooledPerson {
   line: number
   name: string | null
   identities: SpooledIdentity[]
+  /** the registry's year-to-date figures for the person, if it gave them */
+  ytd?: ListYtd | null
 }
 
 /** The same person (the same key) twice in one list. */
@@ -59,6 +62,13 @@ export class Writer {
     this.room(4)
     this.buf.writeUInt32LE(n, this.at)
     this.at += 4
+  }
+
+  /** A fen amount or null (NaN): fen stay far inside 2^53, exact in a double. */
+  f64 (n: number | null): void {
+    this.room(8)
+    this.buf.writeDoubleLE(n === null ? Number.NaN : n, this.at)
+    this.at += 8
   }
 
   u8 (n: number): void {
@@ -101,6 +111,14 @@ export function encodePerson (w: Writer, p: SpooledPerson): void {
     w.str(id.begntime)
     w.str(id.endtime)
     w.str(id.source)
+  }
+  const y = p.ytd ?? null
+  w.u8(y === null ? 0 : 1)
+  if (y !== null) {
+    w.f64(y.psn_part_fen)
+    w.f64(y.medfee_fen)
+    w.f64(y.fulamt_fen)
+    w.str(y.as_of)
   }
 }
 
@@ -213,6 +231,10 @@ function skip (buf: Buffer, at: number): number {
   at += strLen(buf, at)
   const n = buf[at++]
   for (let i = 0; i < n * 4; i++) at += strLen(buf, at)
+  if (buf[at++] === 1) {
+    at += 24
+    at += strLen(buf, at)
+  }
   return at
 }
 
@@ -236,5 +258,11 @@ function decode (buf: Buffer, at: number): SpooledPerson {
     ;[source, at] = readStr(buf, at)
     identities.push({ category: category!, begntime: begntime!, endtime, source })
   }
-  return { key, line, name, identities }
+  let ytd: ListYtd | null = null
+  if (buf[at++] === 1) {
+    const f = (o: number): number | null => { const v = buf.readDoubleLE(at + o); return Number.isNaN(v) ? null : v }
+    const [asOf] = readStr(buf, at + 24)
+    ytd = { psn_part_fen: f(0), medfee_fen: f(8), fulamt_fen: f(16), as_of: asOf! }
+  }
+  return { key, line, name, identities, ytd }
 }

@@ -1,13 +1,14 @@
 // The identity list repository: lookups by person key against the serving generation, and
 // whole-list replacement by writing a new generation and flipping to it.
 import type Database from 'better-sqlite3'
+import type { ListYtd } from '../../lists/ytd.ts'
 import type { DB } from './db.ts'
 import { personKey } from '../../identity/subject-key.ts'
 import { maskName } from '../../identity/name.ts'
 import { processAlive } from '../../base/process-alive.ts'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { ListSpool, SpooledDuplicate, type EncodedBatch, type SpooledIdentity } from './list-spool.ts'
+import { ListSpool, SpooledDuplicate, type EncodedBatch, type SpooledIdentity, type SpooledPerson } from './list-spool.ts'
 import { ListIndex, MISS, UNKNOWN } from './list-index.ts'
 import type { DataVersion } from './data-version.ts'
 
@@ -38,6 +39,8 @@ export interface LoadRecord {
   psn_cert_type: string
   psn_name: string | null
   identities: StoredIdentity[]
+  /** the registry's year-to-date figures (person_ytd), when the list gives them */
+  ytd?: ListYtd
 }
 
 export interface LoadMeta {
@@ -334,7 +337,7 @@ export class ListRepository {
       for await (const item of records) {
         const r = 'record' in item ? item.record : item
         if (r.op === 'delete' || r.identities.length === 0) continue
-        spool.add({ key: this.keyOf(r.psn_cert_type, r.certno), line: 'record' in item ? item.line : 0, name: maskName(r.psn_name), identities: r.identities })
+        spool.add({ key: this.keyOf(r.psn_cert_type, r.certno), line: 'record' in item ? item.line : 0, name: maskName(r.psn_name), identities: r.identities, ytd: r.ytd ?? null })
         identities += r.identities.length
         // Hashing is the costly part here: a turn for the event loop every few milliseconds.
         if ((spool.count & 63) === 0 && performance.now() - slice > 4) {
@@ -395,16 +398,24 @@ export class ListRepository {
       // Chunks are committed without their own fsync (synchronous=NORMAL): a crash or a power cut
       // can only lose rows of a generation nobody reads, and the flip's own commit (FULL) makes the
       // whole log durable before the new list serves. Admissions written between two chunks keep FULL.
-      const writeChunk = this.db.transaction((batch: Array<{ key: Buffer, name: string | null, identities: StoredIdentity[] }>) => {
+      // The year's figures are not versioned with the list: each row carries its own 统计截至, so a
+      // row written before the flip (or by a load that failed) is still true of its person. The
+      // flip drops the rows no load of this list wrote.
+      const putYtd = this.db.prepare(`INSERT INTO person_ytd (person_key, psn_part_fen, medfee_fen, fulamt_fen, as_of, load_gen) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (person_key) DO UPDATE SET psn_part_fen = excluded.psn_part_fen, medfee_fen = excluded.medfee_fen,
+        fulamt_fen = excluded.fulamt_fen, as_of = excluded.as_of, load_gen = excluded.load_gen`)
+      const writeChunk = this.db.transaction((batch: SpooledPerson[]) => {
         for (const p of batch) {
           const ids = p.identities
           for (let n = 0; n < ids.length; n++) {
             const id = ids[n]
             insert.run(gen, p.key, 0, n, p.name, id.category, id.begntime, id.endtime, id.source)
           }
+          const y = p.ytd
+          if (y != null) putYtd.run(p.key, y.psn_part_fen, y.medfee_fen, y.fulamt_fen, y.as_of, gen)
         }
       })
-      let batch: Array<{ key: Buffer, name: string | null, identities: StoredIdentity[] }> = []
+      let batch: SpooledPerson[] = []
       let rows = 0
       let written = 0
       const flush = async (): Promise<void> => {
@@ -444,6 +455,8 @@ export class ListRepository {
           .run(gen, version, meta.source, meta.demo === true ? 1 : 0, meta.region ?? null, meta.seq ?? null,
             persons, identities, new Date().toISOString(), meta.data_as_of ?? null)
         this.db.prepare("UPDATE list_generation SET state = 'active', rows = ? WHERE gen = ?").run(identities, gen)
+        // A full list says everything the registry knows of each person's year: what it no longer says goes.
+        this.db.prepare('DELETE FROM person_ytd WHERE load_gen IS NULL OR load_gen <> ?').run(gen)
         if (previous !== null) this.db.prepare("UPDATE list_generation SET state = 'retired' WHERE gen = ?").run(previous)
         opts.atFlip?.(result)
       }).immediate()
@@ -492,6 +505,8 @@ export class ListRepository {
     const supersede = this.db.prepare(`UPDATE list_identity SET to_seq = ? WHERE gen = ? AND person_key = ? AND to_seq IS NULL AND from_seq <= ?`)
     let persons = state.person_count
     let identities = state.identity_count
+    // A delta's year figures change with the delta, in its flip: a person upserted without them has none.
+    const ytdChanges: Array<[Buffer, ListYtd | undefined]> = []
     const writeChunk = this.db.transaction((batch: LoadRecord[]) => {
       const now = this.db.prepare('SELECT active_gen, seq, delta_seq FROM list_state WHERE id = 1').get() as { active_gen: number | null, seq: number | null, delta_seq: number | null }
       if (now.active_gen !== gen || now.seq !== meta.base_seq || now.delta_seq !== seq) {
@@ -503,6 +518,7 @@ export class ListRepository {
         const removed = supersede.run(seq, gen, pk, meta.base_seq).changes
         identities -= removed
         if (removed > 0) persons--
+        ytdChanges.push([pk, r.op === 'delete' || r.identities.length === 0 ? undefined : r.ytd])
         if (r.op === 'delete' || r.identities.length === 0) continue
         const name = maskName(r.psn_name)
         r.identities.forEach((id, n) => { insert.run(gen, pk, seq, n, name, id.category, id.begntime, id.endtime, id.source) })
@@ -538,6 +554,14 @@ export class ListRepository {
           identity_count = ?, loaded_at = ?, data_as_of = ?, delta_seq = NULL, delta_gen = NULL, delta_pid = NULL WHERE id = 1`)
           .run(version, meta.source, meta.demo === true ? 1 : 0, meta.region ?? state.region, seq, persons, identities,
             new Date().toISOString(), meta.data_as_of ?? null)
+        const put = this.db.prepare(`INSERT INTO person_ytd (person_key, psn_part_fen, medfee_fen, fulamt_fen, as_of, load_gen) VALUES (?, ?, ?, ?, ?, ?)
+          ON CONFLICT (person_key) DO UPDATE SET psn_part_fen = excluded.psn_part_fen, medfee_fen = excluded.medfee_fen,
+          fulamt_fen = excluded.fulamt_fen, as_of = excluded.as_of, load_gen = excluded.load_gen`)
+        const drop = this.db.prepare('DELETE FROM person_ytd WHERE person_key = ?')
+        for (const [pk, y] of ytdChanges) {
+          if (y === undefined) drop.run(pk)
+          else put.run(pk, y.psn_part_fen, y.medfee_fen, y.fulamt_fen, y.as_of, gen)
+        }
         opts.atFlip?.(result)
       }).immediate()
       this.changed()

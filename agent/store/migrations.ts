@@ -524,7 +524,8 @@ CREATE TABLE person_ytd (
   psn_part_fen INTEGER,     -- 年度累计个人负担
   medfee_fen   INTEGER,     -- 年度累计医疗费用
   fulamt_fen   INTEGER,     -- 年度累计自费
-  as_of        TEXT NOT NULL -- 统计截至, local wall-clock (a date-only value means the end of that day)
+  as_of        TEXT NOT NULL, -- 统计截至, local wall-clock (a date-only value means the end of that day)
+  load_gen     INTEGER       -- the list generation whose load wrote it: a full load drops the others at its flip
 ) WITHOUT ROWID;
 
 -- One annual_burden alert per person and year (000 四(三)1; 001 三): the row remembers it was raised,
