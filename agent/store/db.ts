@@ -84,6 +84,11 @@ export function schemaVersion (db: DB): number {
   return row.v ?? 0
 }
 
+/** The schema version this fangpin's migrations bring a database to. */
+export function newestSchemaVersion (list: Migration[] = migrations): number {
+  return list.reduce((m, x) => Math.max(m, x.version), 0)
+}
+
 export function migrate (db: DB, list: Migration[]): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
     version     INTEGER PRIMARY KEY,
@@ -91,9 +96,10 @@ export function migrate (db: DB, list: Migration[]): void {
     applied_at  TEXT NOT NULL
   )`)
   const current = schemaVersion(db)
-  const newest = list.reduce((m, x) => Math.max(m, x.version), 0)
+  const newest = newestSchemaVersion(list)
   if (current > newest) {
-    throw new Error(`the database in this data directory is at schema version ${current}, newer than this fangpin (${newest}): run the newer fangpin or restore a backup`)
+    // A rolled-back release must not write into a database it does not understand.
+    throw new Error(`the database in this data directory is at schema version ${current}, newer than this fangpin (schema version ${newest}): run the newer fangpin, or restore a backup taken before the upgrade (fangpin restore)`)
   }
   for (const m of [...list].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue

@@ -15,6 +15,7 @@ import { StaffRepository } from './staff.ts'
 import { StorageHealth } from './storage-health.ts'
 import { SyncRunRepository } from './sync-runs.ts'
 import { SignInLimitRepository } from './sign-in-limits.ts'
+import { BackupLog } from './backup.ts'
 
 export interface Store {
   dataDir: string
@@ -32,6 +33,8 @@ export interface Store {
   syncRuns: SyncRunRepository
   /** failed staff sign-ins and the locks they lead to */
   signInLimits: SignInLimitRepository
+  /** when backups last worked and failed */
+  backups: BackupLog
   /**
    * The one write path: runs `fn` in the next group transaction and resolves with its result once
    * it is committed (see write-queue.ts). Rules write through it and nothing else does.
@@ -81,6 +84,7 @@ export function openStore (dataDir: string): Store {
       staff: new StaffRepository(db),
       syncRuns: new SyncRunRepository(db),
       signInLimits: new SignInLimitRepository(db, subjectKey),
+      backups: new BackupLog(db),
       write: (fn) => writes.enqueue(fn),
       health,
       close: () => {

@@ -20,7 +20,8 @@
     identity_ended: '身份已结束',
     admission_corrected: '入院信息更正',
     sync_failed: '名单同步失败',
-    list_stale: '名单过期'
+    list_stale: '名单过期',
+    backup_failed: '数据备份失败'
   }
   const ROLE_LABEL = { billing: '结算', admin: '管理员', his: 'HIS' }
   const EXEMPTION_LABEL = { single_disease: '单病种付费', special_case: '特殊病例（已审批）' }
