@@ -40,9 +40,9 @@ operations (README, Operations):
   fangpin tls init --host <name or IP> [--host …] [--out DIR] [--days N] [--force]
                                              make a TLS key and self-signed certificate (prints its
                                              SHA-256 fingerprint for the HIS vendor to pin)
-  fangpin service install [--user fangpin] [--data-dir DIR] [--env-file FILE] [--unit-dir DIR] [--app-dir DIR] [--out FILE]
+  fangpin service install [--user fangpin] [--data-dir DIR] [--environment-file FILE] [--unit-dir DIR] [--app-dir DIR] [--out FILE]
                                              write the systemd unit and print the systemctl commands
-  fangpin service install --windows [--data-dir DIR] [--env-file FILE] [--app-dir DIR] [--node PATH] [--out FILE]
+  fangpin service install --windows [--data-dir DIR] [--environment-file FILE] [--app-dir DIR] [--node PATH] [--out FILE]
                                              write a WinSW service definition (fangpin.xml)
   fangpin service uninstall [--unit-dir DIR] remove the systemd unit (data and backups are kept)
   fangpin backup [--out DIR]                 online backup of the database and subject key (one file)

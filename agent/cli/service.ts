@@ -12,8 +12,9 @@ import { UsageError, type Io } from '../../base/terminal.ts'
 
 export const UNIT_NAME = 'fangpin.service'
 const DEFAULTS = { user: 'fangpin', dataDir: '/var/lib/fangpin', envFile: '/etc/fangpin/fangpin.env', unitDir: '/etc/systemd/system' }
-const USAGE = `usage: fangpin service install [--user fangpin] [--data-dir DIR] [--env-file FILE] [--unit-dir DIR] [--app-dir DIR] [--out FILE]
-       fangpin service install --windows [--data-dir DIR] [--env-file FILE] [--app-dir DIR] [--node PATH] [--out FILE]
+// --environment-file, not --env-file: Node 20 takes --env-file for itself even after the script's name.
+const USAGE = `usage: fangpin service install [--user fangpin] [--data-dir DIR] [--environment-file FILE] [--unit-dir DIR] [--app-dir DIR] [--out FILE]
+       fangpin service install --windows [--data-dir DIR] [--environment-file FILE] [--app-dir DIR] [--node PATH] [--out FILE]
        fangpin service uninstall [--unit-dir DIR] [--out FILE]`
 
 /** KEY=VALUE lines of an environment file (systemd's EnvironmentFile syntax, the simple part). */
@@ -179,7 +180,7 @@ export async function serviceCommand (config: Config, args: string[], io: Io): P
     options: {
       user: { type: 'string' },
       'data-dir': { type: 'string' },
-      'env-file': { type: 'string' },
+      'environment-file': { type: 'string' },
       'unit-dir': { type: 'string' },
       'app-dir': { type: 'string' },
       node: { type: 'string' },
@@ -202,8 +203,8 @@ export async function serviceCommand (config: Config, args: string[], io: Io): P
     return 0
   }
 
-  const envFile = values['env-file'] ?? (values.windows ? undefined : DEFAULTS.envFile)
-  if (envFile !== undefined && !isAbsolute(envFile) && !values.windows) throw new UsageError(`--env-file "${envFile}" must be an absolute path (systemd reads it)`)
+  const envFile = values['environment-file'] ?? (values.windows ? undefined : DEFAULTS.envFile)
+  if (envFile !== undefined && !isAbsolute(envFile) && !values.windows) throw new UsageError(`--environment-file "${envFile}" must be an absolute path (systemd reads it)`)
   const fileEnv = envFile !== undefined && existsSync(envFile) ? readEnvFile(envFile) : {}
   const pick = (name: string): string | undefined => fileEnv[name] ?? (io.env[name]?.trim() === '' ? undefined : io.env[name])
 
