@@ -216,6 +216,11 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     strictTransportSecurity: tls === null ? false : { maxAge: 180 * 24 * 3600, includeSubDomains: false },
     xFrameOptions: { action: 'deny' }
   })
+  // Stopping (SIGTERM): a request in flight still gets its answer, and its connection is closed
+  // after it. Left open (keep-alive), it would hold the close until the stop grace ran out.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => { if (closing) void reply.header('connection', 'close') })
   if (plaintextOnLan(opts.config)) {
     app.addHook('onRequest', async (_request, reply) => { void reply.header('warning', PLAINTEXT_WARNING) })
   }
