@@ -17,12 +17,14 @@ export interface Served {
 }
 
 /** Starts `fangpin serve` (or `cmd`, e.g. ['start'] under npm) and resolves once it listens. */
-export function serve (t: Teardown, env: Record<string, string>, opts: { cwd?: string, command?: string, args?: string[] } = {}): Promise<Served> {
+export function serve (t: Teardown, env: Record<string, string>, opts: { cwd?: string, command?: string, args?: string[], group?: boolean } = {}): Promise<Served> {
   return new Promise((resolveStart, reject) => {
     const child = spawn(opts.command ?? process.execPath, opts.args ?? ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), 'serve'], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, FANGPIN_PORT: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // npm start: npm and the agent under it are one process group, stopped together.
+      detached: opts.group === true
     })
     let out = ''
     const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })))
@@ -40,7 +42,11 @@ export function serve (t: Teardown, env: Record<string, string>, opts: { cwd?: s
     child.stdout!.on('data', onData)
     child.stderr!.on('data', onData)
     void exited.then(({ code }) => { if (!started) { clearTimeout(timer); reject(new Error(`agent exited with ${code}:\n${out}`)) } })
-    t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+    t.teardown(() => {
+      if (opts.group === true && child.pid !== undefined) {
+        try { process.kill(-child.pid, 'SIGKILL') } catch { /* the group is gone */ }
+      } else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    })
   })
 }
 
