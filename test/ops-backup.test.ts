@@ -72,6 +72,11 @@ t.test('an online backup of a database being written to restores into an agent t
   const scheduled = join(dir, 'scheduled')
   const b = await build(t, { records: people, env: { FANGPIN_BACKUP_DIR: scheduled } })
   const stays = await seedStays(b)
+  // Some bulk (an audit trail of months), so that the copy takes several steps.
+  b.store.db.transaction(() => {
+    const ins = b.store.db.prepare("INSERT INTO audit (at, action, detail) VALUES ('2026-11-01T00:00:00Z', 'test.filler', ?)")
+    for (let i = 0; i < 3000; i++) ins.run('x'.repeat(2000) + i)
+  })()
 
   // Admissions keep arriving while the scheduled backup copies the database.
   let writing = true

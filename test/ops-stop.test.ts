@@ -37,11 +37,16 @@ t.test('SIGTERM during an HTTP request lets the answer out, and the process exit
   t.match(agent.output(), /SIGTERM: closing/)
 
   // The agent no longer takes new connections while it finishes this one.
-  const refused = await new Promise<string>((resolve) => {
-    const other = connect(Number(port), hostname)
-    other.once('connect', () => { other.destroy(); resolve('connected') })
-    other.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'))
-  })
+  // (The listening socket closes a moment after the log line: try a few times.)
+  let refused = ''
+  for (let i = 0; i < 40 && refused !== 'ECONNREFUSED'; i++) {
+    refused = await new Promise<string>((resolve) => {
+      const other = connect(Number(port), hostname)
+      other.once('connect', () => { other.destroy(); resolve('connected') })
+      other.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'))
+    })
+    if (refused !== 'ECONNREFUSED') await new Promise((r) => setTimeout(r, 50))
+  }
   t.equal(refused, 'ECONNREFUSED', 'new connections are refused once the stop began')
 
   socket.write(body.slice(20))
