@@ -259,12 +259,17 @@ t.test('a kill -9 at varied moments of a backup leaves no file that restore woul
       t.equal(h.schema_version, newestSchemaVersion(), `killed at ${f}: ${n} is complete`)
     }
     for (const n of names.filter((x) => !x.endsWith('.fpbak'))) {
-      await t.rejects(restoreBackup(join(out, n), join(dir, 'never')), BackupError, `killed at ${f}: restore refuses the leftover ${n}`)
+      // A temporary file is incomplete, or (killed between its last sync and its rename) complete
+      // but still temporary: restore refuses both.
+      const complete = await verifyBackup(join(out, n)).then(() => true, (err: unknown) => { if (!(err instanceof BackupError)) throw err; return false })
+      if (complete) t.match(n, /\.fpbak\.tmp$/, `killed at ${f}: ${n} was complete (killed just before its rename), yet not restored`)
+      const target = join(dir, `never-${f}-${n}`)
+      await t.rejects(restoreBackup(join(out, n), target), BackupError, `killed at ${f}: restore refuses the leftover ${n}`)
+      t.notOk(existsSync(join(target, 'fangpin.db')), 'and restores nothing')
     }
     if (run.killed && finals.length === 0) cutShort++
   }
   t.ok(cutShort >= 3, `the kills landed mid-backup several times (${cutShort} of ${moments.length})`)
-  t.notOk(existsSync(join(dir, 'never', 'fangpin.db')), 'nothing was ever restored from a cut-off backup')
 
   // The next backup into a directory with leftovers removes them (their process is gone).
   const messy = join(dir, 'k0.5')

@@ -10,6 +10,10 @@ import { serve } from './ops-fixture.ts'
 import { bundle } from '../scripts/bundle.ts'
 import { sha256File } from '../base/files.ts'
 
+// The bundle copies and compresses the production node_modules (about 150 MB) and install.sh copies
+// them again: on two busy cores that can take minutes, more than other test files.
+t.setTimeout(600_000)
+
 t.test('the bundle unpacked into an empty directory starts with npm start offline and answers /healthz; install.sh installs it as a release', async (t) => {
   const dir = tempDir(t, 'fangpin-bundle-test-')
   const made = await bundle(join(dir, 'dist'))

@@ -23,7 +23,7 @@ const MAGIC = 'fangpin backup\n'
 const HEADER_BYTES = 4096
 const CHUNK = 1024 * 1024
 const NAME = /^fangpin-backup-(\d{8}T\d{6}Z)(?:-\d+)?\.fpbak$/
-const TEMP = /^\.fangpin-(?:backup|restore)-(\d+)-[0-9a-f]+\..*\.tmp$/
+const TEMP = /^\.fangpin-(?:backup|restore)-(\d+)-[0-9a-f]+\..*\.tmp(?:-journal|-wal|-shm)?$/
 
 export interface BackupHeader {
   format: number
@@ -179,9 +179,7 @@ export async function writeBackup (db: DB, subjectKey: Buffer, dir: string, opts
       throw err
     }
   } finally {
-    unlinkQuiet(tmpDb)
-    unlinkQuiet(`${tmpDb}-journal`)
-    unlinkQuiet(tmpOut)
+    for (const f of [tmpDb, `${tmpDb}-journal`, `${tmpDb}-wal`, `${tmpDb}-shm`, tmpOut]) unlinkQuiet(f)
   }
 }
 
@@ -329,6 +327,11 @@ function copyRange (fromFd: number, toFile: string, start: number, length: numbe
  * moves the files it replaces into replaced-<time>/ and renames the restored ones into place.
  */
 export async function restoreBackup (file: string, dataDir: string, opts: { now?: () => Date } = {}): Promise<RestoreResult> {
+  // A temporary file is never restored, even one that was complete when its writer was killed just
+  // before renaming it: a backup is the file under its final name, nothing else.
+  if (TEMP.test(basename(file))) {
+    throw new BackupError(`${basename(file)} is the temporary file of a backup that did not finish: use a fangpin-backup-….fpbak file`)
+  }
   const header = await verifyBackup(file)
   const newest = newestSchemaVersion()
   if (header.schema_version > newest) {
