@@ -214,6 +214,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
     strictTransportSecurity: tls === null ? false : { maxAge: 180 * 24 * 3600, includeSubDomains: false },
+    // Browsers ignore it from a plain-HTTP origin, and say so as an error on every page.
+    crossOriginOpenerPolicy: tls !== null,
     xFrameOptions: { action: 'deny' }
   })
   // Stopping (SIGTERM): a request in flight still gets its answer, and its connection is closed

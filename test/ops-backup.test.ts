@@ -52,6 +52,15 @@ async function answers (url: string, token: string, stays: string[]): Promise<un
   return out
 }
 
+/** The command in this process (as bin/fangpin.js runs it): exit code and what it printed. */
+async function inProcess (args: string[], env: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string }> {
+  const { main } = await import('../agent/cli/main.ts')
+  let stdout = ''
+  let stderr = ''
+  const code = await main(args, { out: { write: (s: string) => { stdout += s } }, err: { write: (s: string) => { stderr += s } }, stdin: process.stdin, env })
+  return { code, stdout, stderr }
+}
+
 function integrity (file: string): string {
   const db = new Database(file, { readonly: true })
   try { return db.pragma('integrity_check', { simple: true }) as string } finally { db.close() }
@@ -165,7 +174,7 @@ t.test('restore refuses a damaged or cut-short backup, and one from a newer sche
   const future = await writeBackup(store.db, store.subjectKey, join(dir, 'f'))
   store.close()
 
-  const check = await fangpin(['restore', good.file, '--check'], {})
+  const check = await inProcess(['restore', good.file, '--check'])
   t.equal(check.code, 0, check.stderr)
   t.match(check.stdout, /complete, checksum ok/)
 
@@ -180,11 +189,11 @@ t.test('restore refuses a damaged or cut-short backup, and one from a newer sche
   copyFileSync(good.file, short)
   truncateSync(short, statSync(short).size - 100)
   const target = join(dir, 'target')
-  const cut = await fangpin(['restore', short, '--data-dir', target], {})
+  const cut = await inProcess(['restore', short, '--data-dir', target])
   t.equal(cut.code, 1)
   t.match(cut.stderr, /short\.fpbak is \d+ bytes but its header says \d+: the file is incomplete or damaged/)
 
-  const newer = await fangpin(['restore', future.file, '--data-dir', target], {})
+  const newer = await inProcess(['restore', future.file, '--data-dir', target])
   t.equal(newer.code, 1)
   t.match(newer.stderr, new RegExp(`is from schema version ${newest + 1}, newer than this fangpin \\(schema version ${newest}\\)`))
   t.notOk(existsSync(join(target, 'fangpin.db')), 'nothing was restored')
@@ -364,7 +373,24 @@ t.test('backup settings are checked at start and backup refuses to write into th
   t.equal(c.backupCron, '30 3 * * *', 'nightly, an hour after the default sync')
   t.equal(c.backupKeep, 14)
   const dir = tempDir(t)
-  const none = await fangpin(['backup'], { FANGPIN_DATA_DIR: dir })
+  const none = await inProcess(['backup'], { FANGPIN_DATA_DIR: dir })
   t.equal(none.code, 64)
   t.match(none.stderr, /say where the backup goes: fangpin backup --out DIR/)
+})
+
+t.test('fangpin status shows the last backup', async (t) => {
+  const { main } = await import('../agent/cli/main.ts')
+  const dir = tempDir(t)
+  const dataDir = join(dir, 'data')
+  const store = openStore(dataDir)
+  await store.list.replace(poorRecords, { source: 'import', label: 'test' })
+  store.close()
+  const run = async (args: string[]): Promise<{ code: number, out: string }> => {
+    let out = ''
+    const code = await main(args, { out: { write: (s: string) => { out += s } }, err: { write: (s: string) => { out += s } }, stdin: process.stdin, env: { FANGPIN_DATA_DIR: dataDir } })
+    return { code, out }
+  }
+  t.match((await run(['status'])).out, /last backup\s+NONE made yet; not scheduled \(FANGPIN_BACKUP_DIR\)/)
+  t.equal((await run(['backup', '--out', join(dir, 'b')])).code, 0)
+  t.match((await run(['status'])).out, /last backup\s+\d{4}-\d{2}-\d{2}T[\d:.]+Z \(.*fangpin-backup-\d{8}T\d{6}Z\.fpbak\)/)
 })

@@ -13,12 +13,21 @@ import { makeCertificate } from '../agent/cli/tls.ts'
 
 const A = certno('45020619580312001')
 const records = [person(A, '张三', [['minimum_living', '2020-01-01 00:00:00', null]])]
+/** The command in this process (as bin/fangpin.js runs it): exit code and what it printed. */
+async function inProcess (args: string[], env: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string }> {
+  const { main } = await import('../agent/cli/main.ts')
+  let stdout = ''
+  let stderr = ''
+  const code = await main(args, { out: { write: (s: string) => { stdout += s } }, err: { write: (s: string) => { stderr += s } }, stdin: process.stdin, env })
+  return { code, stdout, stderr }
+}
+
 const PAGE_CSP = "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 t.test('tls init makes a 0600 key and a certificate for the given names, prints its SHA-256 fingerprint, and will not replace them silently', async (t) => {
   const dir = tempDir(t)
   const out = join(dir, 'tls')
-  const made = await fangpin(['tls', 'init', '--host', 'his-agent.hospital.lan', '--host', '10.20.1.15', '--host', '127.0.0.1', '--out', out, '--days', '30'], { FANGPIN_DATA_DIR: join(dir, 'data') })
+  const made = await inProcess(['tls', 'init', '--host', 'his-agent.hospital.lan', '--host', '10.20.1.15', '--host', '127.0.0.1', '--out', out, '--days', '30'], { FANGPIN_DATA_DIR: join(dir, 'data') })
   t.equal(made.code, 0, made.stderr)
   const cert = readFileSync(join(out, 'tls-cert.pem'), 'utf8')
   const x509 = new X509Certificate(cert)
@@ -30,12 +39,12 @@ t.test('tls init makes a 0600 key and a certificate for the given names, prints 
   t.ok(days > 29 && days <= 30, `valid for --days 30 (${days.toFixed(2)})`)
   t.ok(x509.checkPrivateKey((await import('node:crypto')).createPrivateKey(readFileSync(join(out, 'tls-key.pem')))), 'the key is the certificate\'s')
 
-  const again = await fangpin(['tls', 'init', '--host', 'other.lan', '--out', out], {})
+  const again = await inProcess(['tls', 'init', '--host', 'other.lan', '--out', out])
   t.equal(again.code, 64)
   t.match(again.stderr, /exists: the HIS may have pinned its certificate\. Pass --force/)
   t.equal(readFileSync(join(out, 'tls-cert.pem'), 'utf8'), cert, 'the pinned certificate is untouched')
 
-  const bad = await fangpin(['tls', 'init', '--host', 'not a host', '--out', join(dir, 'x')], {})
+  const bad = await inProcess(['tls', 'init', '--host', 'not a host', '--out', join(dir, 'x')])
   t.equal(bad.code, 64)
   t.match(bad.stderr, /--host "not a host" is neither an IP address nor a host name/)
 })
