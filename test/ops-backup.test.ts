@@ -394,3 +394,20 @@ t.test('fangpin status shows the last backup', async (t) => {
   t.equal((await run(['backup', '--out', join(dir, 'b')])).code, 0)
   t.match((await run(['status'])).out, /last backup\s+\d{4}-\d{2}-\d{2}T[\d:.]+Z \(.*fangpin-backup-\d{8}T\d{6}Z\.fpbak\)/)
 })
+
+t.test('stopping the agent during a scheduled backup stops the backup and leaves nothing behind', async (t) => {
+  const dir = tempDir(t)
+  const backups = join(dir, 'backups')
+  const b = await build(t, { records: poorRecords, env: { FANGPIN_BACKUP_DIR: backups } })
+  b.store.db.transaction(() => {
+    const ins = b.store.db.prepare("INSERT INTO audit (at, action, detail) VALUES ('2026-11-01T00:00:00Z', 'test.filler', ?)")
+    for (let i = 0; i < 8000; i++) ins.run('x'.repeat(2000) + i)
+  })()
+  const running = b.app.backup.run('cron')
+  const outcome = running.then(() => 'finished', (err: Error) => err.message)
+  // The copy is under way once its temporary database exists.
+  for (let i = 0; i < 200 && !(existsSync(backups) && readdirSync(backups).some((n) => n.endsWith('.db.tmp'))); i++) await new Promise((r) => setImmediate(r))
+  await b.app.close()
+  t.equal(await outcome, 'the agent is shutting down')
+  t.same(readdirSync(backups), [], 'no temporary file and no backup left')
+})
