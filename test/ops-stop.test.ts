@@ -4,9 +4,10 @@
 import t from 'tap'
 import Database from 'better-sqlite3'
 import { connect } from 'node:net'
-import { existsSync, statSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempDir } from './helper.ts'
+import { certno, person, ROOT, syntheticCertno, tempDir } from './helper.ts'
 import { serve } from './ops-fixture.ts'
 import { records, POOR } from './charge-fixture.ts'
 import { openStore } from '../agent/store/store.ts'
@@ -66,4 +67,50 @@ t.test('SIGTERM during an HTTP request lets the answer out, and the process exit
   t.teardown(() => db.close())
   t.equal(db.pragma('integrity_check', { simple: true }), 'ok')
   t.equal(db.prepare("SELECT COUNT(*) FROM audit WHERE action = 'eligibility.lookup'").pluck().get(), 1, 'the answered lookup is recorded')
+})
+
+t.test('SIGTERM to fangpin import in the middle of its load stops after the chunk being written: exit 1, the old list in service, nothing left to purge', async (t) => {
+  const A = certno('45020619580312001')
+  const dataDir = tempDir(t)
+  const store = openStore(dataDir)
+  await store.list.replace([person(A, '张三', [['minimum_living', '2020-01-01 00:00:00', null]])], { source: 'import', label: 'old', version: 'old' })
+  store.close()
+  const file = join(tempDir(t), 'big.csv')
+  const lines = ['姓名,身份证号码,人员类别,身份生效时间,身份终止时间,发证部门', `张三,${A},特困人员,2020-01-01,,民政`]
+  for (let i = 0; i < 200_000; i++) lines.push(`某某,${syntheticCertno(i + 10)},脱贫人口,2016-01-01,,乡村振兴`)
+  writeFileSync(file, lines.join('\n') + '\n')
+
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent', 'cli', 'main.ts'), 'import', file], {
+    cwd: ROOT, env: { ...process.env, FANGPIN_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  child.stdout.resume()
+  const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+
+  // Really in the middle: some chunks of the new list are written, most are not.
+  const probe = new Database(join(dataDir, 'fangpin.db'), { readonly: true })
+  probe.pragma('busy_timeout = 5000')
+  let written = 0
+  for (let i = 0; i < 3000 && written <= 10_000; i++) {
+    written = probe.prepare("SELECT COUNT(*) FROM list_identity WHERE gen IN (SELECT gen FROM list_generation WHERE state = 'loading')").pluck().get() as number
+    if (written <= 10_000) await new Promise((r) => setTimeout(r, 20))
+  }
+  probe.close()
+  t.ok(written > 10_000 && written < 200_000, `stopped with ${written} rows of the new list written`)
+  child.kill('SIGTERM')
+
+  t.same(await exited, { code: 1, signal: null }, 'exit 1, not killed by the signal\n' + stderr)
+  t.match(stderr, /import interrupted \(SIGTERM received\): nothing was loaded; the list in service is unchanged/)
+  t.notOk(existsSync(join(dataDir, 'fangpin.db-wal')) && statSync(join(dataDir, 'fangpin.db-wal')).size > 0, 'the database was closed cleanly (no WAL left)')
+
+  const after = openStore(dataDir)
+  t.teardown(() => after.close())
+  t.equal(after.db.pragma('integrity_check', { simple: true }), 'ok')
+  t.equal(after.list.state().version, 'old', 'the old list is still the one in service')
+  t.equal(after.list.lookup(after.list.keyOf('01', A)).person?.identities[0].category, 'minimum_living')
+  // The stopped load cleaned up after itself, before it exited: no rows wait for the next start.
+  t.equal(after.db.prepare('SELECT COUNT(*) FROM list_identity').pluck().get(), 1)
+  t.equal(after.db.prepare("SELECT COUNT(*) FROM list_generation WHERE state = 'loading'").pluck().get(), 0)
 })
