@@ -23,6 +23,7 @@ import jsonBodyPlugin from './plugins/app/json-body.ts'
 import rulesPlugin from './plugins/app/rules.ts'
 import staffAuthPlugin from './plugins/app/staff-auth.ts'
 import listWatchPlugin from './plugins/app/list-watch.ts'
+import localSettingsPlugin from './plugins/app/local-settings.ts'
 import syncPlugin from './plugins/app/sync.ts'
 import backupPlugin from './plugins/app/backup.ts'
 import hisApi from './routes/his/index.ts'
@@ -33,9 +34,9 @@ import { endDemoAccess } from './demo/demo-access.ts'
 
 
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
-export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
+export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'severe-disease', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
   'fee-detail', 'charge-request', 'precheck-request', 'totals', 'alert', 'charge-result', 'precheck-result', 'exemption-request',
-  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list']
+  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list', 'profile-view', 'burden', 'settlement-request', 'settlement-result']
 
 /** The staff page's schemas: the same discipline, not part of the HIS contract (kept out of /docs). */
 export const STAFF_SCHEMAS = ['staff-login-request', 'staff-me', 'staff-logout-result', 'staff-overview', 'staff-stay-view', 'staff-exemption-request',
@@ -239,6 +240,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(staffAuthPlugin)
   await app.register(listWatchPlugin)
   await app.register(backupPlugin, { autoStart: opts.autoBackup })
+  await app.register(localSettingsPlugin)
 
   await app.register(hisApi, { prefix: '/v1' })
   await app.register(staffApi, { prefix: '/staff/api' })

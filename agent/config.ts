@@ -153,7 +153,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = env.FANGPIN_DATA_DIR ?? './data'
   if (dataDir.trim() === '') problems.push('FANGPIN_DATA_DIR is empty: set the directory for the database and key files, or unset it for ./data')
   const profile = env.FANGPIN_PROFILE ?? DEFAULT_PROFILE
-  if (profile.trim() === '') problems.push('FANGPIN_PROFILE is empty: set a region profile id (guangxi-liuzhou, shanxi) or the path of a profile JSON file')
+  if (profile.trim() === '') problems.push('FANGPIN_PROFILE is empty: set a region profile id (guangxi-liuzhou, shanxi, zhejiang-quzhou, anhui-yeji, shandong-wenshang) or the path of a local settings file')
   // 1,000 charge lines of ~600 bytes fit well inside 2 MiB; anything larger is not an HIS call.
   const bodyLimit = integer(env, 'FANGPIN_BODY_LIMIT', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024, problems, 'set the largest request body in bytes')
   const registryUrl = env.FANGPIN_REGISTRY_URL?.trim() === '' ? null : env.FANGPIN_REGISTRY_URL?.trim() ?? null

@@ -1,7 +1,10 @@
-// Serious-disease flags at admission (000 附件1 重病范围). The code lists live in the region
+// Serious-disease flags (000 附件1 重病范围), at admission and again with the diagnoses the HIS sends later. The code lists live in the region
 // profile; this module only matches. It runs on every admission, so each profile is compiled once
 // into an index keyed by ICD-10 category (3 characters) and ICD-9-CM-3 category (2 digits).
-import { normaliseLabel, ProfileError, type Profile, type SevereDiseaseGroup } from './profile.ts'
+import { normaliseLabel, ProfileError, type SevereDiseaseGroup } from './profile.ts'
+
+/** What the matcher needs of a profile. */
+interface Profile { id: string, severe_diseases: SevereDiseaseGroup[] }
 
 export interface DiagnosisInput { diag_code: string, diag_name?: string | null }
 export interface ProcedureInput { oprn_oprt_code: string, oprn_oprt_name?: string | null }
@@ -22,6 +25,8 @@ interface CompiledGroup {
   needles: string[]
   /** category → prefixes ('' = whole category) that satisfy requires_any; null when the group has none */
   requires: Map<string, string[]> | null
+  /** normalised procedure prefixes that satisfy requires_any too (dialysis recorded as a procedure) */
+  requiresProcedures: string[]
 }
 
 interface Compiled {
@@ -90,7 +95,12 @@ function compile (profile: Profile): Compiled {
         for (const t of icdTargets(code, where)) push(requires, t.category, t.prefix)
       }
     }
-    groups.push({ def, needles, requires })
+    const requiresProcedures = (def.requires_any_procedures ?? []).map((code) => {
+      const norm = normaliseCode(code)
+      if (!/^[0-9]{2}/.test(norm)) throw new ProfileError(`${where}: "${code}" is not an ICD-9-CM-3 procedure code`)
+      return norm
+    })
+    groups.push({ def, needles, requires, requiresProcedures })
     for (const code of def.codes) {
       // A range or a bare category is too wide on its own when the group names what to look for
       // (A15-A19 is all tuberculosis, only 耐多药 counts); a longer prefix was picked on purpose.
@@ -130,6 +140,9 @@ export function matchSevereDiseases (profile: Profile, diagnoses: DiagnosisInput
   const diags = diagnoses
     .filter((d) => typeof d?.diag_code === 'string')
     .map((d) => ({ raw: d.diag_code, norm: normaliseCode(d.diag_code), name: d.diag_name }))
+  const procs = procedures
+    .filter((p) => typeof p?.oprn_oprt_code === 'string')
+    .map((p) => ({ raw: p.oprn_oprt_code, norm: normaliseCode(p.oprn_oprt_code) }))
   const hits = new Map<number, string[]>()
   const hit = (group: number, raw: string): void => {
     const list = hits.get(group)
@@ -143,7 +156,8 @@ export function matchSevereDiseases (profile: Profile, diagnoses: DiagnosisInput
     if (req === null) return true
     let met = requiresMet.get(group)
     if (met === undefined) {
-      met = diags.some((d) => matchesAny(req, d.norm))
+      const viaProcedure = c.groups[group].requiresProcedures
+      met = diags.some((d) => matchesAny(req, d.norm)) || procs.some((p) => viaProcedure.some((prefix) => p.norm.startsWith(prefix)))
       requiresMet.set(group, met)
     }
     return met
@@ -168,11 +182,9 @@ export function matchSevereDiseases (profile: Profile, diagnoses: DiagnosisInput
     }
   }
 
-  for (const p of procedures) {
-    if (typeof p?.oprn_oprt_code !== 'string') continue
-    const norm = normaliseCode(p.oprn_oprt_code)
-    for (const e of c.proc.get(norm.slice(0, 2)) ?? []) {
-      if (norm.startsWith(e.prefix)) hit(e.group, p.oprn_oprt_code)
+  for (const p of procs) {
+    for (const e of c.proc.get(p.norm.slice(0, 2)) ?? []) {
+      if (p.norm.startsWith(e.prefix)) hit(e.group, p.raw)
     }
   }
 

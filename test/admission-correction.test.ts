@@ -4,6 +4,12 @@
 import t from 'tap'
 import { build } from './helper.ts'
 import { records, admit, charge, line, POOR, LATE } from './charge-fixture.ts'
+import { indexProfile, shippedSpec } from '../profile/profile.ts'
+
+// A Guangxi hospital that pays 病种 BZ0001 as 单病种 (local single_disease_dise_codes): only a code
+// listed there exempts a stay (000 五(二)2 除外单病种付费病例).
+const gx = shippedSpec('guangxi-liuzhou')
+const byDisease = indexProfile(gx, { ...gx.local, single_disease_dise_codes: ['BZ0001'] })
 
 const correction = (over: Record<string, unknown>) => ({
   mdtrt_id: 'ZY1',
@@ -85,7 +91,7 @@ t.test('a correction that changes nothing about exemption raises nothing', async
 })
 
 t.test('a stay corrected out of 单病种 names the change too, and a second correction is a new alert', async (t) => {
-  const b = await build(t, { records })
+  const b = await build(t, { records, profile: byDisease })
   await admit(b, 'ZY1', POOR, { dise_codg: 'BZ0001' })
   await charge(b, 'ZY1', [line('1', 100000, '01'), line('2', 50000, '03')])
   t.equal((await b.post('/v1/admissions/ZY1/discharge-check', undefined)).json.status, 'exempt')

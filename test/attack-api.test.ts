@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { gzipSync } from 'node:zlib'
 import { build, certno, person, syntheticCertno, type Built } from './helper.ts'
-import { loadProfile } from '../profile/profile.ts'
+import { indexProfile, shippedSpec } from '../profile/profile.ts'
 
 const TEZHI = certno('45020619580312001')
 const DIBAO = certno('45020619700101004')
@@ -454,10 +454,11 @@ t.test('health, readiness, metrics and docs answer without a token and carry no 
 t.test('in one profile, the identity the waiver is granted under is the primary identity', async (t) => {
   // BUG (rules/eligibility.ts): primary_identity is the highest priority valid identity even
   // when it does not qualify, while the waiver and its card go by the highest *qualifying* one.
-  // Under shanxi (孤儿 priority 95, not qualifying; 低保对象 80, qualifying) the answer says
-  // primary_identity 孤儿 with treat_first_pay_later false, and a card
+  // Under a Shanxi hospital's local settings (孤儿 priority 95, not granted; 低保对象 80, granted)
+  // the answer said primary_identity 孤儿 with treat_first_pay_later false, and a card
   // "低保对象：可享受先诊疗后付费…按就高不就低以低保对象享受待遇": two different "highest" identities.
-  const shanxi = loadProfile('shanxi')
+  const spec = shippedSpec('shanxi')
+  const shanxi = indexProfile(spec, { treat_first_pay_later: ['minimum_living'], one_stop_city_opt_in: false })
   const child = certno('14010220150704002')
   const b = await build(t, {
     profile: shanxi,

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { build } from './helper.ts'
 import { records, admit, charge, line, POOR, NOBODY } from './charge-fixture.ts'
-import { loadProfile } from '../profile/profile.ts'
+import { indexProfile, shippedSpec } from '../profile/profile.ts'
 
 t.test('a batch updates the stay\'s running totals exactly, in fen', async (t) => {
   const b = await build(t, { records })
@@ -170,8 +170,8 @@ t.test('the platform split decides the out-of-catalog amount and must add up', a
 })
 
 t.test('a profile that counts 超限价 adds overlmt_amt to the out-of-catalog amount', async (t) => {
-  const base = loadProfile('guangxi-liuzhou')
-  const profile = { ...base, spending: { ...base.spending, overlmt_counts_as_out_of_catalog: true } }
+  const base = shippedSpec('guangxi-liuzhou')
+  const profile = indexProfile({ ...base, spending: { ...base.spending!, overlmt_counts_as_out_of_catalog: true } })
   const b = await build(t, { records, profile })
   await admit(b, 'ZY1')
   const res = await charge(b, 'ZY1', [line('1', 10000, '02', { fulamt_ownpay_amt: 30, overlmt_amt: 20, preselfpay_amt: 10, inscp_scp_amt: 40 })])

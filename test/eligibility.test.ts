@@ -1,12 +1,18 @@
-// The admission decision, rule by rule: windows at the admission time, 就高不就低, the region's
-// qualifying categories and excluded 医疗类别, and the cards that explain a "no".
+// The admission decision, rule by rule: windows at the admission time, the priority of several
+// identities, the region's qualifying categories and excluded 医疗类别, one-stop settlement, a rule
+// that is off for a missing local setting, and the cards that explain a "no".
 import t from 'tap'
 import { decide, validAt } from '../agent/rules/eligibility.ts'
-import { loadProfile, indexProfile } from '../profile/profile.ts'
+import { loadProfile, indexProfile, shippedSpec } from '../profile/profile.ts'
 import type { ListPerson, ListState } from '../agent/store/list.ts'
 
 const gx = loadProfile('guangxi-liuzhou')
-const sx = loadProfile('shanxi')
+// Shanxi's text (001) does not say who gets 先诊疗后付费: a hospital's local settings do. This one
+// grants it to everyone but 低保边缘, 孤儿, 事实无人抚养儿童 and 因病致贫重病患者.
+const sx = indexProfile(shippedSpec('shanxi'), {
+  treat_first_pay_later: ['extreme_poverty', 'minimum_living', 'returned_to_poverty', 'unstable_out_of_poverty', 'marginal_at_risk', 'sudden_hardship', 'out_of_poverty'],
+  one_stop_city_opt_in: false
+})
 const now = new Date('2026-11-23T02:00:00Z')
 const state: ListState = {
   active_gen: 1, version: 'test-1', source: 'import', demo: false, region: '450206', seq: null,
@@ -71,7 +77,7 @@ t.test('the window is evaluated at the admission time, not now', async (t) => {
   t.equal(d.treat_first_pay_later, true)
 })
 
-t.test('several identities: the highest by priority is primary (多重身份就高不就低), all valid ones are listed', async (t) => {
+t.test('several identities: the highest by the profile\'s priority is primary, all valid ones are listed', async (t) => {
   const p: ListPerson = {
     name_masked: '欧*娜',
     identities: [
@@ -84,7 +90,50 @@ t.test('several identities: the highest by priority is primary (多重身份就�
   const d = decide({ profile: gx, person: p, state, at: '2026-11-20 10:00:00', staleHours: 36, now })
   t.equal(d.primary_identity?.category, 'extreme_poverty')
   t.same(d.identities.map((i) => i.category), ['extreme_poverty', 'minimum_living', 'out_of_poverty'], 'not-yet-valid identity left out, highest first')
-  t.match(d.cards.at(-1)?.summary, '就高不就低')
+  // 000 has no rule for several identities: the order is the product's and the card says so.
+  t.match(d.cards.at(-1)?.summary, '按系统设定的身份顺序以特困人员享受待遇')
+  t.notMatch(d.cards.at(-1)?.summary, '就高不就低')
+  // Shanxi's text has the rule (001 四 待遇就高不就低) and the card cites it.
+  const s = decide({ profile: sx, person: p, state, at: '2026-11-20 10:00:00', staleHours: 36, now })
+  t.match(s.cards.at(-1)?.summary, '按就高不就低以特困人员享受待遇')
+})
+
+t.test('one-stop settlement is per identity and for the decision, separate from 先诊疗后付费', async (t) => {
+  // Shanxi 001 四: 特困、低保、监测对象 and 返贫致贫 always; 低保边缘 where the city opts in; 脱贫人口 not listed.
+  const p: ListPerson = {
+    name_masked: '王*',
+    identities: [
+      { category: 'out_of_poverty', begntime: '2016-01-01 00:00:00', endtime: null, source: '乡村振兴' },
+      { category: 'near_minimum_living', begntime: '2024-01-01 00:00:00', endtime: null, source: '民政' }
+    ]
+  }
+  const d = decide({ profile: sx, person: p, state, at: '2026-11-20 10:00:00', staleHours: 36, now })
+  t.equal(d.treat_first_pay_later, true, '脱贫人口 is granted by the local setting')
+  t.equal(d.one_stop_settlement, false, 'neither identity is settled 一站式 while the city has not opted in')
+  t.same(d.identities.map((i) => [i.category, i.one_stop_settlement]), [['near_minimum_living', false], ['out_of_poverty', false]])
+  const optedIn = indexProfile(shippedSpec('shanxi'), { treat_first_pay_later: ['out_of_poverty'], one_stop_city_opt_in: true })
+  const e = decide({ profile: optedIn, person: p, state, at: '2026-11-20 10:00:00', staleHours: 36, now })
+  t.equal(e.one_stop_settlement, true)
+  t.same(e.identities.map((i) => [i.category, i.one_stop_settlement]), [['near_minimum_living', true], ['out_of_poverty', false]])
+  t.match(e.cards.at(-1)?.summary, '出院时一站式结算')
+})
+
+t.test('with 先诊疗后付费 off for a missing local setting nobody is granted it and the card says why', async (t) => {
+  const off = loadProfile('shanxi')
+  const d = decide({ profile: off, person: one('extreme_poverty', '2024-01-01 00:00:00', null), state, at: '2026-11-20 10:00:00', staleHours: 36, now })
+  t.equal(d.treat_first_pay_later, false)
+  t.equal(d.identities[0].treat_first_pay_later, false)
+  t.equal(d.one_stop_settlement, true, '一站式结算 for 特困 is in the text (001 四) and needs no local setting')
+  t.equal(d.cards.at(-1)?.indicator, 'warning')
+  t.match(d.cards.at(-1)?.summary, '特困人员：本地区政策文件未规定先诊疗后付费对象')
+  t.match(d.cards.at(-1)?.summary, '是否免收押金请按本院规定办理')
+})
+
+t.test('outside the county the Guangxi waiver does not apply (000 五(一)1 县域内定点医疗机构)', async (t) => {
+  const city = indexProfile(shippedSpec('guangxi-liuzhou'), { ...shippedSpec('guangxi-liuzhou').local, in_county: false })
+  const d = decide({ profile: city, person: one('extreme_poverty', '2024-01-01 00:00:00', null), state, at: '2026-11-20 10:00:00', staleHours: 36, now })
+  t.equal(d.treat_first_pay_later, false)
+  t.match(d.cards.at(-1)?.summary, '本院不在县域内')
 })
 
 t.test('a category the region does not qualify gives no waiver, with a card naming it (Shanxi, 低保边缘)', async (t) => {
@@ -108,7 +157,7 @@ t.test('a qualifying lower identity still grants the waiver when the primary one
 })
 
 t.test('a 医疗类别 the region excludes gives no waiver and says why', async (t) => {
-  const strict = indexProfile({ ...gx, treat_first_pay_later: { excluded_med_types: [{ code: '22', label: '外伤住院' }] } })
+  const strict = indexProfile({ ...shippedSpec('guangxi-liuzhou'), treat_first_pay_later: { excluded_med_types: [{ code: '22', label: '外伤住院' }], scope: 'all' } })
   const d = decide({ profile: strict, person: one('extreme_poverty', '2024-01-01 00:00:00', null), state, at: '2026-11-20 10:00:00', med_type: '22', staleHours: 36, now })
   t.equal(d.treat_first_pay_later, false)
   t.match(d.cards.at(-1)?.summary, '医疗类别22（外伤住院）')

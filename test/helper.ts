@@ -156,7 +156,7 @@ export function startAgent (t: Teardown, env: Record<string, string>): Promise<{
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let out = ''
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('agent did not start:\n' + out)) }, 30_000)
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('agent did not start:\n' + out)) }, 60_000)
     const onData = (d: Buffer): void => {
       out += d.toString()
       const m = /listening on (http:\/\/[^\s"]+)/.exec(out)

@@ -24,6 +24,11 @@ const TOKEN_ID = 'abcdefghij12'
 const TOKEN_SECRET = 'S3cret-of-an-old-release-000000'
 const CLERK: Actor = { kind: 'system', name: 'migration-test' }
 const NEWEST = newestSchemaVersion()
+/** Every schema an earlier release could leave: none yet, then each migration's version (numbers
+ * are assigned per issue and may have gaps) below this release's. */
+const EARLIER = [0, ...migrations.map((m) => m.version)].filter((v) => v < NEWEST).sort((a, b) => a - b)
+/** What releases since the first answered at admission and kept: dialysis of 尿毒症 (附件1). */
+const SEVERE = [{ group: '1', label: '尿毒症透析', codes: ['N18.5'] }]
 
 /** Rows as the release at `version` wrote them: each table from the version that made it. */
 async function fill (db: Database.Database, version: number): Promise<void> {
@@ -40,7 +45,7 @@ async function fill (db: Database.Database, version: number): Promise<void> {
       }
     }
     db.prepare("UPDATE list_state SET active_gen = 1, version = 'import-1', source = 'import', demo = 0, person_count = 1, identity_count = 2, loaded_at = ? WHERE id = 1").run(new Date().toISOString())
-    const response = JSON.stringify({ identities: [{ category: 'extreme_poverty', label: '特困人员', begntime: '2021-01-01 00:00:00', endtime: null, source: '民政', treat_first_pay_later: true }] })
+    const response = JSON.stringify({ identities: [{ category: 'extreme_poverty', label: '特困人员', begntime: '2021-01-01 00:00:00', endtime: null, source: '民政', treat_first_pay_later: true }], severe_disease: SEVERE })
     db.prepare(`INSERT INTO admission (mdtrt_id, person_key, psn_cert_type, name_masked, begntime, med_type, adm_dept_codg, adm_dept_name, diagnoses,
       request_mac, response, treat_first_pay_later, primary_category, list_version, status, client, created_at, updated_at)
       VALUES ('ZY-OLD', ?, '01', '张*丰', '2026-05-30 09:00:00', '21', 'A03', '心血管内科', '[]', 'mac', ?, 1, 'extreme_poverty', 'import-1', 'open', 'his', ?, ?)`).run(PK, response, now, now)
@@ -64,10 +69,34 @@ async function fill (db: Database.Database, version: number): Promise<void> {
   if (version >= 4) {
     db.prepare("INSERT INTO staff_user (name, role, password_hash, created_at) VALUES ('王会计', 'billing', ?, ?)").run(await hashPassword('an old but long password'), now)
   }
+  if (version >= 6) {
+    // A lock of an address that is still running when the new release starts.
+    db.prepare("INSERT INTO signin_failure (key, scope, address, name_key, failures, window_until, locked_until, expires_at) VALUES ('address:10.0.0.9', 'address', '10.0.0.9', NULL, 20, ?, ?, ?)")
+      .run('2999-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z')
+  }
+  if (version >= 8) {
+    // From version 8 the stay keeps the serious diseases matched on all its diagnoses.
+    db.prepare("UPDATE admission SET procedures = '[{\"oprn_oprt_code\":\"39.9500\",\"oprn_oprt_name\":\"血液透析\"}]' WHERE mdtrt_id = 'ZY-OLD'").run()
+    db.prepare('UPDATE stay SET severe_disease = ? WHERE mdtrt_id = \'ZY-OLD\'').run(JSON.stringify(SEVERE))
+  }
+  if (version >= 9) {
+    const amounts = { medfee_fen: 1020000, fulamt_fen: 120000, overlmt_fen: 0, preselfpay_fen: 0, inscp_fen: 900000, hifp_fen: 630000, hifmi_fen: 0, hifob_fen: 0, hifes_fen: 0, cvlserv_fen: 0, maf_fen: 150000, oth_fen: 0, fund_fen: 780000, psn_part_fen: 240000, acct_fen: 0, psn_cash_fen: 240000, hosp_part_fen: 0 }
+    db.prepare(`INSERT INTO settlement (setl_id, mdtrt_id, person_key, setl_type, setl_time, year, ${Object.keys(amounts).join(', ')}, main_diag, drg_codg, monitored, before_discharge, content_hash, client, created_at)
+      VALUES ('S-OLD', 'ZY-OLD', ?, 'final', '2026-05-31 16:00:00', 2026, ${Object.keys(amounts).map((k) => '@' + k).join(', ')}, 'N18', 'LR19', 1, 1, 'h', 'his', ?)`).run(PK, now, amounts)
+    db.prepare("INSERT INTO person_ytd (person_key, psn_part_fen, medfee_fen, fulamt_fen, as_of) VALUES (?, 300000, 2000000, 100000, '2026-05-01')").run(PK)
+    db.prepare("INSERT INTO drg_tariff (drg_codg, drg_name, pay_std_fen, imported_at, source) VALUES ('LR19', '慢性肾衰竭', 1500000, ?, 'tariff.xlsx')").run(now)
+  }
 }
 
-for (let from = 0; from < NEWEST; from++) {
-  t.test(`a database made at schema version ${from} migrates to ${NEWEST} and its data reads back through today's code`, async (t) => {
+t.same([...EARLIER, NEWEST], [0, ...migrations.map((m) => m.version).sort((a, b) => a - b)], 'every schema a release could leave is tried')
+
+// This release's own schema too: its rows, as it writes them, read back after a reopen (and the
+// checks for them run for every version after it without editing this file).
+for (const from of [...EARLIER, NEWEST]) {
+  const title = from === NEWEST
+    ? `a database made at this release's schema version ${NEWEST} reopens as it is and its data reads back`
+    : `a database made at schema version ${from} migrates to ${NEWEST} and its data reads back through today's code`
+  t.test(title, async (t) => {
     const dataDir = tempDir(t)
     mkdirSync(dataDir, { recursive: true })
     writeFileSync(join(dataDir, 'subject.key'), KEY.toString('hex') + '\n', { mode: 0o600 })
@@ -102,6 +131,23 @@ for (let from = 0; from < NEWEST; from++) {
       // Before the spending monitor, an admission became a stay with no charges at version 3.
       t.equal(stay.totals.medfee_sumamt, 0)
       t.equal(stay.monitored, true, 'monitored from its admission answer')
+    }
+    t.same(stay.severe_disease, SEVERE, 'the serious disease matched at admission is kept with the stay (copied by migration 8 when older)')
+    if (from >= 6) t.ok(store.db.prepare("SELECT locked_until FROM signin_failure WHERE key = 'address:10.0.0.9'").pluck().get() === '2999-01-01T00:00:00.000Z', 'a running sign-in lock is kept')
+    if (from >= 8) {
+      t.equal(store.db.prepare("SELECT procedures FROM admission WHERE mdtrt_id = 'ZY-OLD'").pluck().get(), '[{"oprn_oprt_code":"39.9500","oprn_oprt_name":"血液透析"}]', 'the admission keeps its operations')
+    } else {
+      t.equal(store.db.prepare("SELECT procedures FROM admission WHERE mdtrt_id = 'ZY-OLD'").pluck().get(), '[]', 'an older admission has no operations recorded')
+    }
+    if (from >= 9) {
+      const settled = store.settlements.forStay('ZY-OLD')
+      t.same(settled.map((r) => [r.setl_id, r.setl_type, r.psn_part_fen, r.hifp_fen, r.cancelled_at]), [['S-OLD', 'final', 240000, 630000, null]], 'the settlement and its figures are kept')
+      t.equal(store.settlements.personYear(PK, 2026).length, 1, 'and count for the person\'s year')
+      t.equal(store.burden.ytd(PK)?.psn_part_fen, 300000, 'the registry\'s year-to-date figures are kept')
+      t.equal(store.tariffs.get('LR19')?.pay_std_fen, 1500000, 'the DRG tariff is kept')
+    } else {
+      t.equal(store.settlements.forStay('ZY-OLD').length, 0)
+      t.equal(store.tariffs.count(), 0)
     }
     if (from >= 2) t.ok(store.alerts.all().some((a) => a.kind === 'sync_failed'), 'alerts kept')
     if (from >= 4) {

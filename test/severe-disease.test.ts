@@ -1,15 +1,15 @@
-// Serious-disease flags (000 附件1): for each group a real code of the 医保版 ICD-10 2.0 table that
-// must match and a neighbour that must not, the name and co-diagnosis rules, the code forms HIS
-// systems send, and a check that every code the profiles list exists in the table.
+// Serious-disease flags (000 附件1, Guangxi's only: no other region's text has such a list): for each
+// group a real code of the 医保版 ICD-10 2.0 table that must match and a neighbour that must not, the
+// name, co-diagnosis and co-procedure rules, the code forms HIS systems send, and a check that every
+// code the profile lists exists in the table.
 import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { indexProfile, loadProfile, type Profile } from '../profile/profile.ts'
+import { indexProfile, loadProfile, shippedProfiles, shippedSpec } from '../profile/profile.ts'
 import { matchSevereDiseases, normaliseCode, type DiagnosisInput, type ProcedureInput } from '../profile/severe-disease.ts'
 
 const gx = loadProfile('guangxi-liuzhou')
-const sx = loadProfile('shanxi')
 
 // The reference table sits next to the repository in the workspace (shared/data); a clean clone
 // elsewhere can point FANGPIN_ICD10_TABLE at it, or the table checks are skipped.
@@ -23,7 +23,7 @@ const table: Array<{ code: string, name: string }> | null = existsSync(TABLE)
   : null
 const noTable = table === null ? `the ICD-10 table is not at ${TABLE}` : false
 
-function groups (p: Profile, diagnoses: DiagnosisInput[], procedures: ProcedureInput[] = []): string[] {
+function groups (p: Parameters<typeof matchSevereDiseases>[0], diagnoses: DiagnosisInput[], procedures: ProcedureInput[] = []): string[] {
   return matchSevereDiseases(p, diagnoses, procedures).map((m) => m.group)
 }
 
@@ -41,14 +41,27 @@ const cases: Record<string, { yes: Case[], no: Case[] }> = {
     ],
     no: [{ dx: [d('D00.000', '唇、口腔和咽原位癌')], why: 'carcinoma in situ just past the range' }]
   },
+  malignant_tumour_therapy: {
+    yes: [
+      { dx: [d('Z51.103', '恶性肿瘤维持性化学治疗')], why: 'a chemotherapy stay coded only Z51.1 whose code names a malignant tumour' },
+      { dx: [d('Z51.003', '恶性肿瘤放射治疗')], why: 'a radiotherapy stay coded only Z51.0 whose code names a malignant tumour' },
+      { dx: [d('Z51.100', '为肿瘤化学治疗疗程（肺癌）')], why: 'the broad chemotherapy code with the doctor naming the cancer', madeUp: true }
+    ],
+    no: [
+      { dx: [d('Z51.000', '放射治疗疗程')], why: 'radiotherapy that does not say the tumour is malignant' },
+      { dx: [d('Z51.104', '姑息性化疗')], why: 'palliative chemotherapy that does not say what for' }
+    ]
+  },
   renal_dialysis: {
     yes: [
       { dx: [d('N18.500', '慢性肾脏病5期'), d('Z49.101', '血液透析')], why: 'stage 5 CKD with haemodialysis' },
       { dx: [d('Z49.100', '体外透析')], why: 'a dialysis stay on its own' },
-      { dx: [d('Z99.200', '依赖肾透析')], why: 'dependence on dialysis on its own' }
+      { dx: [d('Z99.200', '依赖肾透析')], why: 'dependence on dialysis on its own' },
+      { dx: [d('N18.500', '慢性肾脏病5期')], px: ['39.95'], why: 'stage 5 CKD with haemodialysis recorded as a procedure (39.95)' },
+      { dx: [d('N18.500', '慢性肾脏病5期')], px: ['54.9800'], why: 'stage 5 CKD with peritoneal dialysis recorded as a procedure (54.98)' }
     ],
     no: [
-      { dx: [d('N18.500', '慢性肾脏病5期')], why: 'stage 5 CKD without dialysis' },
+      { dx: [d('N18.500', '慢性肾脏病5期')], px: ['99.04'], why: 'stage 5 CKD without dialysis (a transfusion is not one)' },
       { dx: [d('N18.500', '慢性肾脏病5期'), d('Z99.100', '依赖呼吸机')], why: 'stage 5 CKD with another dependence' }
     ]
   },
@@ -94,7 +107,9 @@ const cases: Record<string, { yes: Case[], no: Case[] }> = {
       { dx: [d('A15.000x016', '继发性肺结核（初治,耐多药）涂阳培阳')], why: 'the table\'s MDR extension code' },
       { dx: [d('A15.000x016')], why: 'the MDR extension code without a name' },
       { dx: [d('A15.000x014', '继发性肺结核（初治,广泛耐药）涂阳培阳')], why: 'extensively drug-resistant TB' },
-      { dx: [d('A16.200x099', '肺结核（耐多药）')], why: 'a local extension code (not in the table) whose name says 耐多药', madeUp: true }
+      { dx: [d('A16.200x099', '肺结核（耐多药）')], why: 'a local extension code (not in the table) whose name says 耐多药', madeUp: true },
+      { dx: [d('A15.000x901', '继发性肺结核（利福平耐药）')], why: 'a local RR-TB code named 利福平耐药', madeUp: true },
+      { dx: [d('A16.200x902', '肺结核（耐利福平）')], why: 'a local code named 耐利福平', madeUp: true }
     ],
     no: [
       { dx: [d('A15.000', '肺结核，经显微镜下痰检查证实，伴有或不伴有痰培养')], why: 'plain pulmonary TB' },
@@ -173,8 +188,17 @@ const cases: Record<string, { yes: Case[], no: Case[] }> = {
     ]
   },
   human_avian_influenza: {
-    yes: [{ dx: [d('J09.x01', '人感染H5N1禽流感')], why: 'H5N1 avian influenza' }],
-    no: [{ dx: [d('J10.101', '甲型H1N1流行性感冒')], why: 'seasonal influenza A(H1N1)' }]
+    yes: [
+      { dx: [d('J09.x01', '人感染H5N1禽流感')], why: 'H5N1 avian influenza' },
+      { dx: [d('J09.x02', '人感染H7N9禽流感')], why: 'H7N9 avian influenza' },
+      { dx: [d('J09.x02')], why: 'the H7N9 code without a name' },
+      { dx: [d('J09.x00x901', '人感染H5N6禽流感')], why: 'a local code under J09 whose name says 禽流感', madeUp: true }
+    ],
+    no: [
+      { dx: [d('J10.101', '甲型H1N1流行性感冒')], why: 'seasonal influenza A(H1N1)' },
+      { dx: [d('J09.x00', '被标明的人畜共患或大流行性流感病毒引起的流感')], why: 'pandemic (non-avian) influenza under J09' },
+      { dx: [d('J09.x04+G05.1*', '已确认的人畜共病或大流行性流感病毒性脑炎')], why: 'pandemic influenza encephalitis' }
+    ]
   },
   stroke: {
     yes: [
@@ -225,13 +249,21 @@ const cases: Record<string, { yes: Case[], no: Case[] }> = {
   }
 }
 
-t.test('every serious-disease group of both profiles has cases in this file', async (t) => {
-  for (const p of [gx, sx]) t.same(p.severe_diseases.map((g) => g.id).sort(), Object.keys(cases).sort(), p.id)
+t.test('every serious-disease group of the Guangxi profile has cases in this file', async (t) => {
+  t.same(gx.severe_diseases.map((g) => g.id).sort(), Object.keys(cases).sort())
+})
+
+t.test('only Guangxi has a serious-disease list: the other four texts have none', async (t) => {
+  for (const id of shippedProfiles().filter((x) => x !== 'guangxi-liuzhou')) {
+    const p = loadProfile(id)
+    t.same(p.severe_diseases, [], id)
+    t.same(matchSevereDiseases(p, [d('C34.900x001', '肺恶性肿瘤'), d('Z49.101', '血液透析')], [{ oprn_oprt_code: '36.1000' }]), [], `${id} flags nothing`)
+  }
 })
 
 for (const [group, { yes, no }] of Object.entries(cases)) {
   t.test(`${group}: the codes that must match do, and their neighbours do not`, async (t) => {
-    for (const p of [gx, sx]) {
+    for (const p of [gx]) {
       for (const c of yes) {
         t.ok(groups(p, c.dx ?? [], (c.px ?? []).map((code) => ({ oprn_oprt_code: code }))).includes(group), `${p.id}: ${c.why} matches`)
       }
@@ -313,7 +345,7 @@ t.test('each profile object gets its own compiled lists', async (t) => {
 
 t.test('requires_any is met by the diagnosis itself when it matches (dialysis codes stand alone)', async (t) => {
   const p = indexProfile({
-    ...(gx as Profile),
+    ...shippedSpec('guangxi-liuzhou'),
     severe_diseases: [{ id: 'x', label: 'x', codes: ['N18.5', 'Z49'], requires_any: ['Z49'] }]
   })
   t.same(groups(p, [d('Z49.101')]), ['x'])
@@ -322,14 +354,14 @@ t.test('requires_any is met by the diagnosis itself when it matches (dialysis co
 })
 
 t.test('a group without name_contains matches its bare categories and ranges on the code alone', async (t) => {
-  const p = indexProfile({ ...(gx as Profile), severe_diseases: [{ id: 'x', label: 'x', codes: ['D56', 'A15-A16'] }] })
+  const p = indexProfile({ ...shippedSpec('guangxi-liuzhou'), severe_diseases: [{ id: 'x', label: 'x', codes: ['D56', 'A15-A16'] }] })
   t.same(groups(p, [d('D56.300')]), ['x'])
   t.same(groups(p, [d('A16.200')]), ['x'])
   t.same(groups(p, [d('A17.000+G01*')]), [])
 })
 
 t.test('a range may cross letters', async (t) => {
-  const p = indexProfile({ ...(gx as Profile), severe_diseases: [{ id: 'x', label: 'x', codes: ['C90-D09'] }] })
+  const p = indexProfile({ ...shippedSpec('guangxi-liuzhou'), severe_diseases: [{ id: 'x', label: 'x', codes: ['C90-D09'] }] })
   t.same(groups(p, [d('C96.000')]), ['x'])
   t.same(groups(p, [d('D00.000')]), ['x'])
   t.same(groups(p, [d('D09.900')]), ['x'])
@@ -349,7 +381,7 @@ t.test('every code and prefix the profiles list exists in the ICD-10 table', { s
   const codes = new Set(table!.map((r) => normaliseCode(r.code)))
   const all = [...codes]
   const full = /^[A-Z][0-9]{2}\.[0-9x]{3}(x[0-9]{3})?$/
-  for (const p of [gx, sx]) {
+  for (const p of [gx]) {
     for (const g of p.severe_diseases) {
       for (const code of [...g.codes, ...(g.requires_any ?? [])]) {
         const range = /^([A-Z][0-9]{2})-([A-Z][0-9]{2})$/.exec(code)
@@ -378,12 +410,12 @@ t.test('every diagnosis the cases above take from the table is a real row with t
   }
 })
 
-t.test('in the table, exactly the A15-A19 rows named 耐多药 or 广泛耐药 are MDR-TB', { skip: noTable }, async (t) => {
+t.test('in the table, exactly the A15-A19 rows named 耐多药, 广泛耐药 or 利福平耐药 are MDR-TB', { skip: noTable }, async (t) => {
   const rows = table!.filter((r) => /^A1[5-9]/.test(r.code))
   t.ok(rows.length > 400)
   let mdr = 0
   for (const r of rows) {
-    const want = /耐多药|广泛耐药/.test(r.name)
+    const want = /耐多药|广泛耐药|利福平耐药|耐利福平/.test(r.name)
     if (want) mdr++
     const got = groups(gx, [d(r.code, r.name)]).includes('mdr_tuberculosis')
     if (got !== want) t.fail(`${r.code} ${r.name}: expected ${want ? '' : 'no '}match`)
@@ -400,7 +432,7 @@ t.test('in the table, the D56 rows that match are exactly those named 重型, �
 
 t.test('in the table, no row outside the 附件1 chapters matches any group', { skip: noTable }, async (t) => {
   // Every group's codes lie in these categories; a stray match elsewhere would be a bad prefix.
-  const allowed = /^(C|A1[5-9]|B2[0-4]|D56|D6[678]|F06|F2[025]|F31|F7|I2[12]|I6[0-4]|J09|J4[34]|J6[0-5]|N18|Q54|T86|Z49|Z94|Z99)/
+  const allowed = /^(C|A1[5-9]|B2[0-4]|D56|D6[678]|F06|F2[025]|F31|F7|I2[12]|I6[0-4]|J09|J4[34]|J6[0-5]|N18|Q54|T86|Z49|Z51|Z94|Z99)/
   let checked = 0
   for (const r of table!) {
     if (allowed.test(r.code)) continue
@@ -411,11 +443,14 @@ t.test('in the table, no row outside the 附件1 chapters matches any group', { 
   t.ok(checked > 30000, `${checked} rows checked`)
 })
 
-t.test('the Shanxi profile flags the same codes as the Guangxi one', { skip: noTable }, async (t) => {
-  for (const r of table!.filter((_, i) => i % 7 === 0)) {
-    const a = groups(gx, [d(r.code, r.name)])
-    const b = groups(sx, [d(r.code, r.name)])
-    if (a.join() !== b.join()) t.fail(`${r.code}: ${a.join()} vs ${b.join()}`)
+t.test('in the table, the J09 rows that match are exactly the avian ones', { skip: noTable }, async (t) => {
+  const rows = table!.filter((r) => r.code.startsWith('J09'))
+  t.ok(rows.length >= 5)
+  for (const r of rows) t.equal(groups(gx, [d(r.code, r.name)]).includes('human_avian_influenza'), /禽流感/.test(r.name), `${r.code} ${r.name}`)
+})
+
+t.test('in the table, the Z51.0/Z51.1 rows that count as 恶性肿瘤 are exactly those whose name says so', { skip: noTable }, async (t) => {
+  for (const r of table!.filter((r) => /^Z51\.[01]/.test(r.code))) {
+    t.equal(groups(gx, [d(r.code, r.name)]).includes('malignant_tumour_therapy'), /恶性/.test(r.name), `${r.code} ${r.name}`)
   }
-  t.pass('same groups for a seventh of the table')
 })

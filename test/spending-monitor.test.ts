@@ -1,6 +1,7 @@
 // The spending monitor as billing staff and the HIS live it: alerts that escalate and recover,
 // the order precheck, exemptions, the discharge gate, a patient who qualifies mid-stay.
 import t from 'tap'
+import { indexProfile, shippedSpec } from '../profile/profile.ts'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { build, tempDir, type Built } from './helper.ts'
@@ -157,8 +158,11 @@ t.test('the order precheck answers what the share would become, storing nothing'
   t.equal((await b.post('/v1/admissions/NOPE/precheck', { feedetail: [line('z', 100, '01')] })).status, 404)
 })
 
-t.test('a single-disease stay is exempt: by med_type 26 or by a dise_codg', async (t) => {
-  const b = await build(t, { records })
+t.test('a single-disease stay is exempt: by med_type 26 or by a 病种 code the hospital pays as 单病种', async (t) => {
+  // BZ0001 is listed in the hospital's local settings (single_disease_dise_codes): 000 五(二)2 exempts
+  // 单病种付费病例 only, not any stay with a 病种编码.
+  const gx = shippedSpec('guangxi-liuzhou')
+  const b = await build(t, { records, profile: indexProfile(gx, { ...gx.local, single_disease_dise_codes: ['BZ0001'] }) })
   await admit(b, 'SD1', POOR, { med_type: '26' })
   await admit(b, 'SD2', POOR2, { dise_codg: 'BZ0001', dise_name: '腹腔镜胆囊切除术' })
   for (const id of ['SD1', 'SD2']) {

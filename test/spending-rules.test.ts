@@ -6,7 +6,9 @@ import { parseDecimal, toFen, productMatches, canonicalDecimal, yuanText } from 
 import { limits, status, headroomFen, hospitalBorneFen, overLimit, sharePct, totals } from '../agent/rules/spending.ts'
 import { loadProfile } from '../profile/profile.ts'
 
-const l = limits(loadProfile('guangxi-liuzhou'))
+const l = limits(loadProfile('guangxi-liuzhou'))!
+// The same 10 % written as 达到 (a '>=' rule, as an agreement may write it) and borne by nobody.
+const reaching = { ...l, breachWhen: '>=' as const, hospitalBears: false, source: 'agreement' as const, specialCaseApproval: false }
 
 t.test('yuan in any common spelling becomes exact fen', async (t) => {
   const fen = (v: unknown) => { const d = parseDecimal(v); return d === null ? null : toFen(d) }
@@ -44,15 +46,37 @@ t.test('the limit and the warning level are exact boundaries', async (t) => {
   t.equal(totals({ medfee_fen: 0, in_fen: 0, out_fen: 0 }, l).in_catalog_ratio, null)
 })
 
+t.test('a rule written as 达到 (>=) breaks at exactly the limit; one written as 超过 (>) does not', async (t) => {
+  const flags = { monitored: true, exemption: null }
+  const exactly = { medfee_fen: 1000, in_fen: 900, out_fen: 100 }
+  t.equal(status(exactly, flags, l), 'warning')
+  t.equal(status(exactly, flags, reaching), 'breach')
+  t.equal(status({ medfee_fen: 1000, in_fen: 901, out_fen: 99 }, flags, reaching), 'warning')
+  t.equal(status({ medfee_fen: 1000, in_fen: 1000, out_fen: 0 }, flags, { ...reaching, limitBp: 0n, warnBp: 0n }), 'ok', 'nothing out of catalog never breaks a rule')
+})
+
+t.test('with no limit a monitored stay is no_limit, with no headroom and nothing borne', async (t) => {
+  const a = { medfee_fen: 1000, in_fen: 100, out_fen: 900 }
+  t.equal(status(a, { monitored: true, exemption: null }, null), 'no_limit')
+  t.equal(status(a, { monitored: false, exemption: null }, null), 'not_monitored')
+  t.equal(totals(a, null).headroom_amt, null)
+  t.equal(totals(a, null).out_of_catalog_ratio, 0.9)
+  t.equal(hospitalBorneFen(a, null), null)
+  t.equal(hospitalBorneFen(a, reaching), null, 'a limit nobody bears has no hospital-borne amount')
+  t.equal(sharePct(a, null), '90.0')
+})
+
 t.test('headroom is the largest extra out-of-catalog amount that stays within the limit', async (t) => {
-  fc.assert(fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), (inFen, outFen) => {
-    const a = { medfee_fen: inFen + outFen, in_fen: inFen, out_fen: outFen }
-    const h = headroomFen(a, l)
-    const after = (x: number) => ({ medfee_fen: a.medfee_fen + x, in_fen: inFen, out_fen: outFen + x })
-    if (overLimit(a, l)) return h === 0
-    return !overLimit(after(h), l) && overLimit(after(h + 1), l)
-  }), { numRuns: 2000 })
-  t.pass('checked 2,000 random stays')
+  for (const rule of [l, reaching]) {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), (inFen, outFen) => {
+      const a = { medfee_fen: inFen + outFen, in_fen: inFen, out_fen: outFen }
+      const h = headroomFen(a, rule)
+      const after = (x: number) => ({ medfee_fen: a.medfee_fen + x, in_fen: inFen, out_fen: outFen + x })
+      if (overLimit(a, rule)) return h === 0
+      return !overLimit(after(h), rule) && overLimit(after(h + 1), rule)
+    }), { numRuns: 2000 })
+  }
+  t.pass('checked 2,000 random stays under each comparison')
 })
 
 t.test('the hospital bears the out-of-catalog amount above 10 % of the total, rounded up to the fen', async (t) => {
@@ -61,7 +85,7 @@ t.test('the hospital bears the out-of-catalog amount above 10 % of the total, ro
   t.equal(hospitalBorneFen({ medfee_fen: 1000, in_fen: 900, out_fen: 100 }, l), 0)
   fc.assert(fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), (inFen, outFen) => {
     const a = { medfee_fen: inFen + outFen, in_fen: inFen, out_fen: outFen }
-    const borne = hospitalBorneFen(a, l)
+    const borne = hospitalBorneFen(a, l)!
     // What is left out of catalog after the hospital bears its part is within 10 % of the total.
     return borne >= 0 && (outFen - borne) * 10 <= a.medfee_fen && (borne === 0 || (outFen - borne + 1) * 10 > a.medfee_fen)
   }), { numRuns: 2000 })

@@ -99,7 +99,7 @@ t.test('the database, its WAL and shared-memory files are readable by the servic
   mkdirSync(dataDir, { mode: 0o755 })
   chmodSync(dataDir, 0o755)
   const agent = await startAgent(t, { FANGPIN_DATA_DIR: dataDir })
-  for (let i = 0; i < 50 && !agent.output().includes('can be read by other users'); i++) await new Promise((r) => setTimeout(r, 50))
+  for (let i = 0; i < 400 && !agent.output().includes('warning: the data directory'); i++) await new Promise((r) => setTimeout(r, 50))
   for (const f of ['fangpin.db', 'fangpin.db-wal', 'fangpin.db-shm']) {
     t.equal((statSync(join(dataDir, f)).mode & 0o777).toString(8), '600', `${f} is 0600`)
   }

@@ -15,6 +15,8 @@ import { syncCommand } from './sync.ts'
 import { tlsCommand } from './tls.ts'
 import { serviceCommand } from './service.ts'
 import { backupCommand, restoreCommand } from './backup.ts'
+import { profileCommand } from './profile.ts'
+import { ProfileError } from '../../profile/profile.ts'
 
 const USAGE = `fangpin — hospital agent for 先诊疗后付费 and in-catalog spending
 
@@ -35,6 +37,11 @@ usage:
                                              passwords), from every address
   fangpin status                             list version, age, counts, tokens
   fangpin sync                               fetch the registry's list now (exit 0 when current)
+  fangpin profile show [id|file]             the region's rules in Chinese, each with its clause
+                                             (default: FANGPIN_PROFILE)
+  fangpin profile check <file>               validate a hospital's local settings file and list the
+                                             local settings still missing (exit 0 complete,
+                                             2 valid but incomplete, 65 invalid)
 
 operations (README, Operations):
   fangpin tls init --host <name or IP> [--host …] [--out DIR] [--days N] [--force]
@@ -59,7 +66,9 @@ configuration (environment):
   FANGPIN_DATA_DIR     data directory (default ./data)
   FANGPIN_HOST         listen address (default 127.0.0.1)
   FANGPIN_PORT         listen port (default 8080)
-  FANGPIN_PROFILE      region profile id or JSON file (default guangxi-liuzhou; shipped: guangxi-liuzhou, shanxi)
+  FANGPIN_PROFILE      region profile id, or a hospital's local settings file that extends one
+                       (default guangxi-liuzhou; shipped: guangxi-liuzhou, shanxi, zhejiang-quzhou,
+                       anhui-yeji, shandong-wenshang)
   FANGPIN_TZ           the HIS's time zone (default Asia/Shanghai)
   FANGPIN_STALE_HOURS  hours after which the list is marked stale (default 36)
   FANGPIN_SESSION_IDLE_MINUTES  staff page sign-in ends after this many idle minutes (default 30)
@@ -101,6 +110,7 @@ export async function main (argv: string[], io: Io = processIo()): Promise<numbe
     return await registryCommand(args, io)
   }
   try {
+    if (cmd === 'profile') return await profileCommand(args, io)
     const config = loadConfig(io.env)
     switch (cmd) {
       case 'serve': await serveCommand(config, io); return -1
@@ -118,6 +128,10 @@ export async function main (argv: string[], io: Io = processIo()): Promise<numbe
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err.write(err.message + '\n')
+      return EX_CONFIG
+    }
+    if (err instanceof ProfileError) {
+      io.err.write(`FANGPIN_PROFILE: ${err.message}\n`)
       return EX_CONFIG
     }
     if (err instanceof UsageError || operatorMistake(err)) {

@@ -9,10 +9,10 @@ import type { StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'
 import { amountsOf, flagsOf } from './stay.ts'
 import { limits, status, sharePct, hospitalBorneFen, type SpendingStatus } from './spending.ts'
-import { borneText, exemptionLabel, shareText, who } from './voice.ts'
+import { borneText, clauses, exemptionLabel, shareText, who } from './voice.ts'
 import { yuan } from './money.ts'
 
-const STATUS_LABEL: Record<SpendingStatus, string> = { ok: '正常', warning: '预警', breach: '超标', exempt: '豁免', not_monitored: '不在监测范围' }
+const STATUS_LABEL: Record<SpendingStatus, string> = { ok: '正常', warning: '预警', breach: '超标', exempt: '豁免', not_monitored: '不在监测范围', no_limit: '无比例上限' }
 
 const FIELD_LABEL = { med_type: '医疗类别', dise_codg: '按病种编码' } as const
 
@@ -24,7 +24,7 @@ const AUDITED = ['begntime', 'med_type', 'dise_codg', 'adm_dept_codg', 'adm_dept
 export interface StatusBefore {
   status: SpendingStatus
   out_of_catalog_pct: string
-  hospital_borne_amt: number
+  hospital_borne_amt: number | null
 }
 
 export interface CorrectionDetail {
@@ -35,18 +35,18 @@ export interface CorrectionDetail {
   gate_message: string
 }
 
-function statusOf (profile: LoadedProfile, row: StayRow): { st: SpendingStatus, text: string, borneFen: number, figures: StatusBefore } {
+function statusOf (profile: LoadedProfile, row: StayRow): { st: SpendingStatus, text: string, borneFen: number | null, figures: StatusBefore } {
   const l = limits(profile)
   const a = amountsOf(row)
   const flags = flagsOf(row)
   const st = status(a, flags, l)
   const pct = sharePct(a, l)
-  const borne = st === 'breach' ? hospitalBorneFen(a, l) : 0
+  const borne = st === 'breach' ? hospitalBorneFen(a, l) : (l?.hospitalBears === true ? 0 : null)
   let text: string
-  if (st === 'breach') text = `超标（${shareText(pct)}，${borneText(borne, true)}）`
+  if (st === 'breach') text = `超标（${clauses(shareText(pct), borneText(borne, true))}）`
   else if (st === 'exempt') text = `豁免（${exemptionLabel(flags.exemption)}，${shareText(pct)}）`
   else text = `${STATUS_LABEL[st]}（${shareText(pct)}）`
-  return { st, text, borneFen: borne, figures: { status: st, out_of_catalog_pct: pct, hospital_borne_amt: yuan(borne) } }
+  return { st, text, borneFen: borne, figures: { status: st, out_of_catalog_pct: pct, hospital_borne_amt: borne === null ? null : yuan(borne) } }
 }
 
 /** What a correction changed, field by field, for the audit row. */
@@ -78,7 +78,7 @@ export function noteCorrection (store: Store, profile: LoadedProfile, before: St
     ? changes.map((c) => `${FIELD_LABEL[c.field]} ${c.before ?? '无'} → ${c.after ?? '无'}`).join('，')
     : `单病种认定 ${flagsOf(before).exemption !== null ? '是 → 否' : '否 → 是'}`
   const wasShort = was.st === 'breach'
-    ? `超标：${shareText(was.figures.out_of_catalog_pct)}，${borneText(was.borneFen, true)}`
+    ? `超标：${clauses(shareText(was.figures.out_of_catalog_pct), borneText(was.borneFen, true))}`
     : `${STATUS_LABEL[was.st]}：${shareText(was.figures.out_of_catalog_pct)}`
   const detail: CorrectionDetail = {
     changes,

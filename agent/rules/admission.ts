@@ -4,7 +4,7 @@
 import { keyedMac } from '../../identity/subject-key.ts'
 import { maskName } from '../../identity/name.ts'
 import { FangpinConflict, FangpinListNotLoaded } from '../errors.ts'
-import { decide, type Decision } from './eligibility.ts'
+import { decide, monitoredIdentity, storedDecision, type Decision } from './eligibility.ts'
 import { normaliseSubject, hisTime, certTypeOf, checkVisitId } from './subject.ts'
 import { actorName, type Actor, type RulesContext } from './context.ts'
 import { isSingleDisease, refreshAlerts, trimId } from './stay.ts'
@@ -103,6 +103,7 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
     adm_dept_codg: body.adm_dept_codg ?? null,
     adm_dept_name: body.adm_dept_name ?? null,
     diagnoses: JSON.stringify(relevant.diseinfo),
+    procedures: JSON.stringify(relevant.oprninfo),
     request_mac: mac,
     response: JSON.stringify(answer),
     treat_first_pay_later: decision.treat_first_pay_later ? 1 : 0,
@@ -122,14 +123,15 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
   // Nearly every admission is new: insert first (the unique mdtrt_id decides) and read the stored
   // one only when the visit id is taken — a retry, a correction, or an HIS bug. The answer goes out
   // only once the admission and its audit row are committed.
-  // The spending side of the stay: the 90 % rule applies when the patient is on the list (any
-  // identity the region knows, valid at admission: 困难群众, 000 五(二)2), whether or not the
-  // identity carries 先诊疗后付费.
+  // The spending side of the stay: watched when the patient has an identity valid at admission
+  // whose category the profile monitors, whether or not it carries 先诊疗后付费.
   const stay = {
     mdtrt_id: body.mdtrt_id,
-    monitored: decision.identities.some((i) => profile.categoryById.has(i.category)),
+    monitored: monitoredIdentity(profile, decision.identities) !== undefined,
     primary_category: decision.primary_identity?.category ?? null,
-    single_disease: isSingleDisease(profile, row.med_type, row.dise_codg)
+    single_disease: isSingleDisease(profile, row.med_type, row.dise_codg),
+    // A correction with new diagnoses (2403) matches them again: the stay carries what matches now.
+    severe_disease: decision.severe_disease
   }
   const inserted = await store.write(() => {
     if (!store.admissions.insertIfAbsent(row)) return false
@@ -145,7 +147,7 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
     throw new FangpinConflict(`mdtrt_id ${body.mdtrt_id} is already recorded for another person; a visit id belongs to one patient`)
   }
   if (existing.request_mac === mac) {
-    const stored = JSON.parse(store.admissions.storedResponse(body.mdtrt_id) ?? '{}') as AdmissionAnswer
+    const stored = storedDecision(profile, JSON.parse(store.admissions.storedResponse(body.mdtrt_id) ?? '{}') as AdmissionAnswer)
     await store.write(() => store.audit.write({ client, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: stored.treat_first_pay_later ? 'granted' : 'not_granted' }))
     return { answer: stored, outcome: 'replayed' }
   }

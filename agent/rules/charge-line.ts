@@ -121,7 +121,7 @@ export function readChargeLine (raw: FeeDetail, index: number, profile: LoadedPr
     }
     split = { fulamt: Number(parts.fulamt ?? 0n), overlmt: Number(parts.overlmt ?? 0n), preselfpay: Number(parts.preselfpay ?? 0n), inscp: Number(parts.inscp ?? 0n) }
     // 全自费 is outside the catalog; whether 超限价 counts is the region's rule (profile).
-    out = (parts.fulamt ?? 0n) + (profile.spending.overlmt_counts_as_out_of_catalog ? (parts.overlmt ?? 0n) : 0n)
+    out = (parts.fulamt ?? 0n) + (profile.overlmtCountsAsOutOfCatalog ? (parts.overlmt ?? 0n) : 0n)
   } else {
     const level = chargeLevel(index, raw.chrgitm_lv)
     if (level === null) {

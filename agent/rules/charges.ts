@@ -208,6 +208,6 @@ export function precheck (ctx: RulesContext, mdtrtIdRaw: string, feedetail: FeeD
     current: { totals: totals(before, l), status: status(before, flags, l) },
     totals: totals(after, l),
     status: st,
-    cards: precheckCards(after, proposedOut, counted, st, flags, l)
+    cards: precheckCards(after, proposedOut, counted, st, flags, l, profile.spendingOff)
   }
 }

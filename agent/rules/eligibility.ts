@@ -1,12 +1,15 @@
-// The admission decision: may this patient be treated first and pay later (先诊疗后付费)?
-// Policy: 000 四(二)3 and 五(一)1 — identify at admission (入院登记即识别) and grant 先诊疗后付费;
-// 001 四 — several identities: 待遇就高不就低; 004 一(三)2 — an identity counts from its start to
-// its end (death ends it in that month), so windows are evaluated at the admission time, not "now".
+// The admission decision: may this patient be treated first and pay later (先诊疗后付费), and is
+// the stay settled 一站式? Which categories get what is the region profile's: Guangxi 000 四(二)3 and
+// 五(一)1 grant 先诊疗后付费 at admission in county hospitals; the other four texts do not speak of it,
+// so there it is a local setting, and while that is missing nobody is granted it and the answer says
+// why. Identities are evaluated at the admission time, not "now": 000 四(二)3 identifies the patient
+// at admission registration (入院登记即识别). Several identities: the highest by the profile's
+// priority is primary — 待遇就高不就低 is Shanxi's rule (001 四); elsewhere the profile says the order
+// is a product choice (priority_basis).
 import type { LoadedProfile } from '../../profile/profile.ts'
 import { matchSevereDiseases, type SevereDiseaseMatch } from '../../profile/severe-disease.ts'
 import type { ListPerson, ListState, StoredIdentity } from '../store/list.ts'
-import { datePart } from '../../base/local-time.ts'
-import { card, type Card } from './voice.ts'
+import { decisionCards, type Card } from './voice.ts'
 
 export type { Card, Indicator } from './voice.ts'
 
@@ -17,6 +20,7 @@ export interface IdentityView {
   endtime: string | null
   source: string | null
   treat_first_pay_later: boolean
+  one_stop_settlement: boolean
 }
 
 export interface ListView {
@@ -29,6 +33,8 @@ export interface ListView {
 
 export interface Decision {
   treat_first_pay_later: boolean
+  /** 一站式结算: basic insurance, 大病保险 and 医疗救助 settled in one bill, for any valid identity that has it */
+  one_stop_settlement: boolean
   identities: IdentityView[]
   primary_identity: IdentityView | null
   severe_disease: SevereDiseaseMatch[]
@@ -75,8 +81,34 @@ function view (profile: LoadedProfile, identity: StoredIdentity): IdentityView {
     begntime: identity.begntime,
     endtime: identity.endtime,
     source: identity.source,
-    treat_first_pay_later: def?.treat_first_pay_later === true
+    treat_first_pay_later: def?.treat_first_pay_later === true,
+    one_stop_settlement: def?.one_stop_settlement === true
   }
+}
+
+/**
+ * An answer stored before 一站式结算 was part of it (an HIS retry replays the stored answer): the
+ * flag is filled from the profile's categories, the same way a new answer computes it.
+ */
+export function storedDecision<T extends Partial<Decision>> (profile: LoadedProfile, stored: T): T {
+  if (stored.identities === undefined || stored.one_stop_settlement !== undefined) return stored
+  const fill = (i: IdentityView): IdentityView => ({ ...i, one_stop_settlement: i.one_stop_settlement ?? profile.categoryById.get(i.category)?.one_stop_settlement === true })
+  const identities = stored.identities.map(fill)
+  return {
+    ...stored,
+    identities,
+    primary_identity: stored.primary_identity == null ? stored.primary_identity : fill(stored.primary_identity),
+    one_stop_settlement: identities.some((i) => i.one_stop_settlement)
+  }
+}
+
+/**
+ * Whether a stay's spending is watched: any identity valid for it whose category the profile
+ * monitors (000 五(二)2 applies to 困难群众 in hospital whether or not the identity carries
+ * 先诊疗后付费; 002's 低收入农户 is on the list but not a 医疗救助对象, so not watched).
+ */
+export function monitoredIdentity (profile: LoadedProfile, identities: IdentityView[]): IdentityView | undefined {
+  return identities.find((i) => profile.categoryById.get(i.category)?.monitored === true)
 }
 
 function priority (profile: LoadedProfile, category: string): number {
@@ -86,55 +118,40 @@ function priority (profile: LoadedProfile, category: string): number {
 export function decide (input: DecisionInput): Decision {
   const { profile, person, state, at } = input
   const list = listView(state, input.staleHours, input.now)
-  const cards: Card[] = []
-  if (list.demo) {
-    cards.push(card('critical', '当前为内置演示名单（合成数据），结果不得用于真实患者；请导入本县名单或配置名单同步'))
-  }
-  if (list.stale) {
-    cards.push(card('warning', `困难群众名单已${Math.floor(list.age_hours ?? 0)}小时未更新（超过${input.staleHours}小时），结果可能不是最新，请人工核实身份`))
-  }
-
   const all = (person?.identities ?? []).map((i) => view(profile, i))
   const valid = (person?.identities ?? []).filter((i) => validAt(i, at)).map((i) => view(profile, i))
   valid.sort((a, b) => priority(profile, b.category) - priority(profile, a.category))
   const qualifying = valid.filter((i) => i.treat_first_pay_later)
   const medType = input.med_type ?? null
   const excluded = medType === null ? undefined : profile.treat_first_pay_later.excluded_med_types.find((m) => m.code === medType)
-  const grant = qualifying.length > 0 && excluded === undefined
-  // 就高不就低 (001 四): the patient is treated under the highest identity that carries the benefit;
-  // only when none does is the highest identity of all the primary one.
-  const primary = qualifying[0] ?? valid[0] ?? null
-
-  if (person === null) {
-    cards.push(card('info', `未在困难群众名单中（名单版本${list.version ?? '无'}），不享受先诊疗后付费；如患者持有认定材料，请联系医保窗口核实`))
-  } else if (valid.length === 0) {
-    for (const i of all) {
-      if (i.begntime > at) {
-        cards.push(card('warning', `${i.label}身份自${datePart(i.begntime)}起生效，入院时（${datePart(at)}）尚未生效，本次住院不享受先诊疗后付费；如身份已获批，请联系医保窗口核实`))
-      } else if (i.endtime !== null && i.endtime < at) {
-        cards.push(card('warning', `${i.label}身份已于${datePart(i.endtime)}终止，入院时（${datePart(at)}）已不在有效期内，本次住院不享受先诊疗后付费`))
-      }
-    }
-  } else if (excluded !== undefined) {
-    cards.push(card('warning', `${primary!.label}，但医疗类别${excluded.code}（${excluded.label}）按本地区规定不适用先诊疗后付费`))
-  } else if (grant) {
-    const top = primary!
-    const others = valid.filter((i) => i !== top).map((i) => i.label)
-    const multi = others.length > 0 ? `；另有身份：${others.join('、')}，按就高不就低以${top.label}享受待遇` : ''
-    cards.push(card('info', `${top.label}：可享受先诊疗后付费，入院无需缴纳押金${multi}`))
-  } else {
-    const labels = valid.map((i) => i.label).join('、')
-    cards.push(card('info', `${labels}不在本地区先诊疗后付费范围内，按普通患者办理入院`))
-  }
-
+  // Off while the local setting it needs is missing, or outside the county where the text limits it
+  // to county hospitals (000 五(一)1): nobody is granted it, and the card says why.
+  const off = profile.treatFirstOff
+  const grant = off === null && qualifying.length > 0 && excluded === undefined
+  // The patient is treated under the highest identity that carries the benefit; only when none does
+  // is the highest identity of all the primary one.
+  const primary = (off === null ? qualifying[0] : undefined) ?? valid[0] ?? null
+  const oneStop = valid.some((i) => i.one_stop_settlement)
   const severe = matchSevereDiseases(profile, input.diagnoses ?? [], input.procedures ?? [])
-  if (severe.length > 0) {
-    const what = severe.map((m) => `${m.label}（${m.codes.join('、')}）`).join('；')
-    cards.push(card(grant ? 'warning' : 'info', `入院诊断属重病范围：${what}；请优先使用医保目录内药品和项目，关注个人负担`))
-  }
+  const cards = decisionCards({
+    list,
+    staleHours: input.staleHours,
+    listed: person !== null,
+    all,
+    valid,
+    at,
+    off,
+    excluded: excluded ?? null,
+    grant,
+    primary,
+    oneStop,
+    orderFromPolicy: profile.priority_basis.source === 'policy',
+    severe
+  })
 
   return {
     treat_first_pay_later: grant,
+    one_stop_settlement: oneStop,
     identities: valid,
     primary_identity: primary,
     severe_disease: severe,

@@ -1,9 +1,10 @@
 // Recording a special case approved by the health or insurance department (000 五(二)2: 属于特殊
-// 病例无法达到规定比例，需报当地卫生健康、医保部门审批). The stay becomes exempt from the 90 % rule
-// and its spending alerts are resolved. Audited: this is a decision about who bears the cost.
+// 病例无法达到规定比例，需报当地卫生健康、医保部门审批). The stay becomes exempt from the in-catalog
+// rule and its spending alerts are resolved. Audited: this is a decision about who bears the cost.
+// Only where the region's rule has such an approval: elsewhere it would be Guangxi's rule borrowed.
 import { actorName, type Actor, type RulesContext } from './context.ts'
 import type { ExemptionRow } from '../store/exemptions.ts'
-import { FangpinValidation, withDetails } from '../errors.ts'
+import { FangpinConflict, FangpinValidation, withDetails } from '../errors.ts'
 import { amountsOf, flagsOf, refreshAlerts, openStay, requireOpen, trimId } from './stay.ts'
 import { limits, status, totals, type SpendingStatus, type Totals } from './spending.ts'
 
@@ -28,6 +29,9 @@ export async function recordExemption (ctx: RulesContext, actor: Actor, mdtrtIdR
   const fields = { approval_no: body.approval_no.trim(), approved_by: body.approved_by.trim(), reason: body.reason.trim() }
   for (const [field, value] of Object.entries(fields)) {
     if (value === '') throw withDetails(new FangpinValidation(`${field} is blank`), [{ field, reason: 'minLength', message: 'must not be blank' }])
+  }
+  if (profile.spendingRule?.specialCaseApproval !== true) {
+    throw new FangpinConflict(`the ${profile.id} profile has no special-case approval: its policy text does not exempt approved cases from a spending limit (see GET /v1/profile)`)
   }
   return await store.write(() => {
     const row = openStay(store, trimId(mdtrtIdRaw))

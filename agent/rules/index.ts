@@ -11,6 +11,8 @@ import { dischargeCheck, discharge, type DischargeRequest } from './discharge.ts
 import { listAlerts, acknowledgeAlert, alertsSince, latestAlertId } from './alert.ts'
 import { recheckOpenAdmissions } from './recheck.ts'
 import { checkListStale, listViewOf } from './list-state.ts'
+import { profileView, checkLocalSettings } from './profile-state.ts'
+import { recordSettlement, cancelSettlement, type SettlementRequest } from './settlement.ts'
 import { signIn, signOut, sessionUser, purgeIdleSessions } from './staff-session.ts'
 import {
   createToken, listTokens, revokeToken, listStaff, addStaff, setStaffPassword, disableStaff, unlockStaff,
@@ -36,6 +38,9 @@ export function createRules (ctx: RulesContext) {
     recordExemption: async (actor: Actor, mdtrtId: string, body: ExemptionRequest) => await recordExemption(ctx, actor, mdtrtId, body),
     dischargeCheck: (mdtrtId: string) => dischargeCheck(ctx, mdtrtId),
     discharge: async (actor: Actor, mdtrtId: string, body: DischargeRequest) => await discharge(ctx, actor, mdtrtId, body),
+    // Settlements (2303/2304/2305) and the patient's own burden
+    recordSettlement: async (actor: Actor, mdtrtId: string, body: SettlementRequest) => await recordSettlement(ctx, actor, mdtrtId, body),
+    cancelSettlement: async (actor: Actor, mdtrtId: string, setlId: string) => await cancelSettlement(ctx, actor, mdtrtId, setlId),
     // Alerts
     listAlerts: (state: 'open' | 'all' | undefined, limit?: number) => listAlerts(ctx, state, limit),
     acknowledgeAlert: async (actor: Actor, id: number, named?: string) => await acknowledgeAlert(ctx, actor, id, named),
@@ -45,6 +50,9 @@ export function createRules (ctx: RulesContext) {
     listView: () => listViewOf(ctx),
     checkListStale: async () => await checkListStale(ctx),
     recheckOpenAdmissions: async (seq: number | null) => await recheckOpenAdmissions(ctx, seq),
+    // The region's rules as applied, and the local settings they need
+    profileView: () => profileView(ctx),
+    checkLocalSettings: async () => await checkLocalSettings(ctx),
     // Staff sessions
     signIn: async (name: string, password: string, ip: string) => await signIn(ctx, name, password, ip),
     signOut: async (token: string) => await signOut(ctx, token),

@@ -4,7 +4,7 @@
 // return the deposit. The decision for a stay is the one made at admission (000 四(二)3
 // 入院登记即识别): a patient whose identity ended since keeps this stay's waiver, but billing should
 // know.
-import { decide } from './eligibility.ts'
+import { decide, monitoredIdentity } from './eligibility.ts'
 import { nowLocal } from '../../base/local-time.ts'
 import { refreshAlerts } from './stay.ts'
 import { who } from './voice.ts'
@@ -23,7 +23,7 @@ export async function recheckOpenAdmissions (ctx: RulesContext, seq: number | nu
     const atNow = decide({ ...base, at: now })
     // On the list during the stay: the 90 % rule applies to the whole stay, its earlier charges
     // included, and the alerts follow at once.
-    const identity = a.monitored === 0 ? [...atAdmission.identities, ...atNow.identities].find((i) => profile.categoryById.has(i.category)) : undefined
+    const identity = a.monitored === 0 ? monitoredIdentity(profile, [...atAdmission.identities, ...atNow.identities]) : undefined
     // One stay at a time, each committed on its own: a big hospital has hundreds of open stays,
     // and lookups go on in between.
     await store.write(() => {

@@ -13,9 +13,10 @@ import { yuan } from './money.ts'
 import { alertView, type AlertView } from './alert.ts'
 import { datePart, nowLocal } from '../../base/local-time.ts'
 import { FangpinNotFound, FangpinStayClosed } from '../errors.ts'
-import { decide, type IdentityView, type Decision } from './eligibility.ts'
+import { decide, storedDecision, type IdentityView, type Decision } from './eligibility.ts'
 import type { OutOfCatalogItem } from '../store/charges.ts'
 import type { ExemptionRow } from '../store/exemptions.ts'
+import type { SevereDiseaseMatch } from '../../profile/severe-disease.ts'
 
 /** HIS columns are often fixed-width: ' ZY001 ' and 'ZY001' are the same visit. */
 export function trimId (id: string): string {
@@ -43,9 +44,19 @@ export function flagsOf (row: Pick<StayListRow, 'monitored' | 'single_disease' |
   }
 }
 
+/**
+ * 000 五(二)2 除外单病种付费病例: only a stay paid as 单病种 is exempt — a medical type the profile's
+ * local settings list as 单病种 (national 26; some provinces 2102 or 22), or a 病种 code the region
+ * pays by and the hospital listed. Any other 病种编码 exempts nothing: an HIS that copies the
+ * diagnosis into dise_codg must not take every stay out of the rule. Where the region's rule has no
+ * 单病种 exemption (or there is no rule), nothing is exempt as 单病种.
+ */
 export function isSingleDisease (profile: LoadedProfile, medType: string | null | undefined, diseCodg: string | null | undefined): boolean {
-  // 000 五(二)2 除外单病种付费病例: a 单病种 medical type, or a 按病种 code given at admission.
-  return (medType != null && profile.spending.single_disease_med_types.includes(medType)) || (diseCodg != null && diseCodg.trim() !== '')
+  const sd = profile.spendingRule?.singleDisease ?? null
+  if (sd === null) return false
+  const type = medType?.trim() ?? ''
+  const code = diseCodg?.trim().toUpperCase() ?? ''
+  return (type !== '' && sd.medTypes.includes(type)) || (code !== '' && sd.diseCodes.some((c) => c.trim().toUpperCase() === code))
 }
 
 /** How staff recognise a stay in an alert: department, masked name, visit id. */
@@ -61,11 +72,11 @@ export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayLi
   const st: SpendingStatus = row.status === 'discharged' ? 'ok' : status(a, flagsOf(row), l)
   const created: AlertRow[] = []
   const figures = { in_catalog_ratio: totals(a, l).in_catalog_ratio, medfee_fen: a.medfee_fen, out_catalog_fen: a.out_fen }
-  const bigEnough = a.medfee_fen >= l.minAlertFen
+  const bigEnough = l !== null && a.medfee_fen >= l.minAlertFen
   // Below the minimum total nothing new is raised, but a stay that already has a spending alert
   // keeps one: escalating or easing it must never leave a breach with no alert at all.
   const raising = bigEnough || openSpendingAlert(store, row.mdtrt_id)
-  if (st === 'breach') {
+  if (st === 'breach' && l !== null) {
     if (raising) {
       const r = store.alerts.raiseSpending({
         kind: 'spending_breach',
@@ -76,7 +87,7 @@ export function refreshAlerts (store: Store, profile: LoadedProfile, row: StayLi
       if (r.created) created.push(r.row)
     }
     store.alerts.resolve('spending_warning', row.mdtrt_id)
-  } else if (st === 'warning') {
+  } else if (st === 'warning' && l !== null) {
     if (raising) {
       const r = store.alerts.raiseSpending({
         kind: 'spending_warning',
@@ -112,7 +123,7 @@ export interface InpatientView {
   status: SpendingStatus
 }
 
-const ORDER: Record<SpendingStatus, number> = { breach: 0, warning: 1, ok: 2, exempt: 3, not_monitored: 4 }
+const ORDER: Record<SpendingStatus, number> = { breach: 0, warning: 1, ok: 2, no_limit: 3, exempt: 4, not_monitored: 5 }
 
 /** Days in hospital as billing counts them: calendar days since admission, at least one. */
 export function stayDays (begntime: string, until: string): number {
@@ -141,13 +152,13 @@ export function inpatientView (profile: LoadedProfile, row: StayListRow, now: st
   }
 }
 
-export interface StatusCounts { breach: number, warning: number, ok: number, exempt: number }
+export interface StatusCounts { breach: number, warning: number, ok: number, no_limit: number, exempt: number }
 
 /** Open monitored stays by status, from the running totals alone (no views built). */
 export function statusCounts (ctx: RulesContext): StatusCounts {
   const { store, profile } = ctx
   const l = limits(profile)
-  const counts: StatusCounts = { breach: 0, warning: 0, ok: 0, exempt: 0 }
+  const counts: StatusCounts = { breach: 0, warning: 0, ok: 0, no_limit: 0, exempt: 0 }
   for (const row of store.stays.open()) {
     const st = status(amountsOf(row), flagsOf(row), l)
     if (st !== 'not_monitored') counts[st]++
@@ -180,6 +191,7 @@ export interface StayDetail extends InpatientView {
   med_type: string | null
   treat_first_pay_later: boolean
   identities: IdentityView[]
+  severe_disease: SevereDiseaseMatch[]
   monitored: boolean
   monitored_since: string | null
   line_count: number
@@ -197,7 +209,7 @@ export function stayDetail (ctx: RulesContext, mdtrtId: string): StayDetail {
   const { store, profile } = ctx
   const row = openStay(store, trimId(mdtrtId))
   const now = nowLocal(ctx.settings.tz)
-  const answer = JSON.parse(row.response) as Partial<Decision>
+  const answer = storedDecision(profile, JSON.parse(row.response) as Partial<Decision>)
   let identities = answer.identities ?? []
   if (identities.length === 0 && row.monitored === 1) {
     // Qualified during the stay: show the identities the list has now.
@@ -211,6 +223,7 @@ export function stayDetail (ctx: RulesContext, mdtrtId: string): StayDetail {
     med_type: row.med_type,
     treat_first_pay_later: row.treat_first_pay_later === 1,
     identities,
+    severe_disease: JSON.parse(row.severe_disease) as SevereDiseaseMatch[],
     monitored: row.monitored === 1,
     monitored_since: row.monitored_since,
     line_count: row.line_count,

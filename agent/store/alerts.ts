@@ -2,7 +2,7 @@
 // keeps failing refreshes its alert instead of piling up copies.
 import type { DB } from './db.ts'
 
-export type AlertKind = 'sync_failed' | 'list_stale' | 'identity_started' | 'identity_ended' | 'spending_warning' | 'spending_breach' | 'storage_failed' | 'admission_corrected' | 'backup_failed'
+export type AlertKind = 'sync_failed' | 'list_stale' | 'identity_started' | 'identity_ended' | 'spending_warning' | 'spending_breach' | 'storage_failed' | 'admission_corrected' | 'local_setting_missing' | 'reimbursement_low' | 'annual_burden' | 'admission_estimate' | 'backup_failed'
 export type AlertLevel = 'info' | 'warning' | 'critical'
 
 export interface AlertRow {
@@ -52,6 +52,11 @@ export class AlertRepository {
     this.forStayStmt = db.prepare('SELECT * FROM alert WHERE mdtrt_id = ? ORDER BY id DESC')
     this.sinceStmt = db.prepare('SELECT * FROM alert WHERE id > ? ORDER BY id LIMIT ?')
     this.resolveStmt = db.prepare("UPDATE alert SET resolved_at = ?, updated_at = ? WHERE kind = ? AND COALESCE(mdtrt_id, '') = ? AND resolved_at IS NULL")
+  }
+
+  /** The open (unresolved) alert of this kind for this admission, or for none. */
+  openOne (kind: AlertKind, mdtrtId: string | null = null): AlertRow | undefined {
+    return this.db.prepare("SELECT * FROM alert WHERE kind = ? AND COALESCE(mdtrt_id, '') = ? AND resolved_at IS NULL").get(kind, mdtrtId ?? '') as AlertRow | undefined
   }
 
   /** Raises (or refreshes) the open alert of this kind for this admission. */

@@ -321,5 +321,105 @@ CREATE TABLE signin_failure (
 CREATE INDEX signin_failure_expires ON signin_failure (expires_at);
 CREATE INDEX signin_failure_name ON signin_failure (name_key) WHERE name_key IS NOT NULL;
 `
+  },
+  {
+    version: 8,
+    description: 'serious diseases of a stay matched again on the diagnoses and operations sent at discharge',
+    sql: `
+-- 000 附件1 重病 are matched on every diagnosis the HIS sends, not only at admission: the planned
+-- operations of the admission are kept (heart and intracranial surgery, dialysis as a procedure),
+-- the 2402 diagnoses and operations are kept with the stay, and the stay carries the groups matched
+-- on all of them. Stays before this version keep what their admission answer matched.
+ALTER TABLE admission ADD COLUMN procedures TEXT NOT NULL DEFAULT '[]';   -- JSON [{oprn_oprt_code, oprn_oprt_name}]
+ALTER TABLE stay ADD COLUMN discharge_clinical TEXT;                        -- JSON {diseinfo, oprninfo} of the 2402, when sent
+ALTER TABLE stay ADD COLUMN severe_disease TEXT NOT NULL DEFAULT '[]';     -- JSON [{group, label, codes}] on all diagnoses so far
+UPDATE stay SET severe_disease = COALESCE(
+  (SELECT json_extract(a.response, '$.severe_disease') FROM admission a WHERE a.mdtrt_id = stay.mdtrt_id AND json_valid(a.response)), '[]');
+`
+  },
+  {
+    version: 9,
+    description: 'settlements (2303/2304) and the patient\'s own burden: the year\'s figures from the registry, DRG tariffs, one annual alert per person and year',
+    sql: `
+-- The platform's answer to each pre-settlement (2303) and settlement (2304) of a stay, as the HIS
+-- forwards it, in fen. A pre-settlement is replaced by the next one (the older is kept, cancelled);
+-- a 2305 cancel keeps the row with cancelled_at set. Only final, uncancelled rows count for a
+-- person's year. setl_time is the platform's local wall-clock time; year is its calendar year.
+CREATE TABLE settlement (
+  setl_id          TEXT PRIMARY KEY,
+  mdtrt_id         TEXT NOT NULL REFERENCES admission (mdtrt_id),
+  person_key       BLOB NOT NULL,
+  setl_type        TEXT NOT NULL CHECK (setl_type IN ('pre', 'final')),
+  setl_time        TEXT NOT NULL,
+  year             INTEGER NOT NULL,
+  medfee_fen       INTEGER NOT NULL,   -- 医疗费总额
+  fulamt_fen       INTEGER NOT NULL,   -- 全自费金额
+  overlmt_fen      INTEGER NOT NULL,   -- 超限价自费费用
+  preselfpay_fen   INTEGER NOT NULL,   -- 先行自付金额
+  inscp_fen        INTEGER NOT NULL,   -- 符合政策范围金额
+  hifp_fen         INTEGER NOT NULL,   -- 基本医疗保险统筹基金支出
+  hifmi_fen        INTEGER NOT NULL,   -- 居民大病保险资金支出
+  hifob_fen        INTEGER NOT NULL,   -- 职工大额医疗费用补助基金支出
+  hifes_fen        INTEGER NOT NULL,   -- 企业补充医疗保险基金支出
+  cvlserv_fen      INTEGER NOT NULL,   -- 公务员医疗补助资金支出
+  maf_fen          INTEGER NOT NULL,   -- 医疗救助基金支出
+  oth_fen          INTEGER NOT NULL,   -- 其他支出
+  fund_fen         INTEGER NOT NULL,   -- 基金支付总额
+  psn_part_fen     INTEGER NOT NULL,   -- 个人负担总金额
+  acct_fen         INTEGER NOT NULL,   -- 个人账户支出
+  psn_cash_fen     INTEGER NOT NULL,   -- 个人现金支出
+  hosp_part_fen    INTEGER NOT NULL,   -- 医院负担金额
+  main_diag        TEXT,               -- first three characters of the stay's main diagnosis (the estimate's history)
+  drg_codg         TEXT,               -- the stay's DRG group, when the HIS sent one (the estimate's tariff basis)
+  monitored        INTEGER NOT NULL,   -- the stay was watched when settled
+  before_discharge INTEGER NOT NULL DEFAULT 0, -- a final settlement received while the stay was still open
+  content_hash     TEXT NOT NULL,      -- the amounts and time as received: a retry must match exactly
+  cancelled_at     TEXT,
+  cancel_reason    TEXT,               -- 'cancelled' (2305) | 'replaced' (a newer pre-settlement)
+  client           TEXT,
+  created_at       TEXT NOT NULL
+);
+CREATE INDEX settlement_stay ON settlement (mdtrt_id);
+CREATE INDEX settlement_person_year ON settlement (person_key, year, setl_time) WHERE setl_type = 'final' AND cancelled_at IS NULL;
+CREATE INDEX settlement_final_time ON settlement (setl_time) WHERE setl_type = 'final' AND cancelled_at IS NULL;
+
+-- What the registry says a person had paid this year before this hospital's settlements: kept beside
+-- the list (not versioned with it: each row carries its own as_of, so a mix of old and new rows
+-- during a load is still true of each person).
+CREATE TABLE person_ytd (
+  person_key   BLOB PRIMARY KEY,
+  psn_part_fen INTEGER,     -- 年度累计个人负担
+  medfee_fen   INTEGER,     -- 年度累计医疗费用
+  fulamt_fen   INTEGER,     -- 年度累计自费
+  as_of        TEXT NOT NULL -- 统计截至, local wall-clock (a date-only value means the end of that day)
+) WITHOUT ROWID;
+
+-- One annual_burden alert per person and year (000 四(三)1; 001 三): the row remembers it was raised,
+-- with the figures at the crossing, for the monthly list.
+CREATE TABLE burden_crossing (
+  person_key  BLOB NOT NULL,
+  year        INTEGER NOT NULL,
+  mdtrt_id    TEXT NOT NULL,      -- the stay whose settlement crossed the threshold
+  crossed_at  TEXT NOT NULL,      -- setl_time of that settlement
+  alert_id    INTEGER,
+  figures     TEXT NOT NULL,      -- JSON: the year's figures at the crossing
+  withdrawn_at TEXT,              -- a cancelled settlement took the year back under the threshold
+  PRIMARY KEY (person_key, year)
+) WITHOUT ROWID;
+
+-- The hospital's DRG payment table (fangpin tariff import): the estimate's tariff basis.
+CREATE TABLE drg_tariff (
+  drg_codg     TEXT PRIMARY KEY,
+  drg_name     TEXT,
+  pay_std_fen  INTEGER NOT NULL,   -- 支付标准 (or 次均费用; or 基准点数 × 点值)
+  base_points  TEXT,               -- 基准点数 as given, when the table has it
+  point_value  TEXT,               -- 点值 used, when 支付标准 was computed
+  imported_at  TEXT NOT NULL,
+  source       TEXT NOT NULL       -- the file it came from
+) WITHOUT ROWID;
+
+-- The DRG group (or pre-grouping) the HIS sent at admission.
+ALTER TABLE admission ADD COLUMN drg_codg TEXT;
+`
   }
 ]

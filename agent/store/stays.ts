@@ -28,9 +28,11 @@ export interface StayRow {
   dscg_way: string | null
   discharged_at: string | null
   final: string | null
+  /** JSON [{group, label, codes}]: 000 附件1 groups matched on the admission's and the discharge's diagnoses */
+  severe_disease: string
 }
 
-export type StayListRow = Omit<StayRow, 'person_key' | 'response' | 'final'>
+export type StayListRow = Omit<StayRow, 'person_key' | 'response' | 'final' | 'severe_disease'>
 
 /** What the re-check of open stays against the list needs of each. */
 export type RecheckRow = Pick<StayRow, 'mdtrt_id' | 'person_key' | 'begntime' | 'med_type' | 'treat_first_pay_later' | 'name_masked' | 'adm_dept_name' | 'monitored'>
@@ -82,15 +84,16 @@ export class StayRepository {
   private readonly recheckStmt
 
   constructor (private readonly db: DB) {
-    this.getStmt = db.prepare(`SELECT ${COLUMNS}, a.person_key, a.response, s.final FROM admission a JOIN stay s ON s.mdtrt_id = a.mdtrt_id WHERE a.mdtrt_id = ?`)
-    this.createStmt = db.prepare(`INSERT INTO stay (mdtrt_id, monitored, monitored_since, monitored_reason, primary_category, single_disease, updated_at)
-      VALUES (@mdtrt_id, @monitored, @since, @reason, @primary_category, @single_disease, @now)
+    this.getStmt = db.prepare(`SELECT ${COLUMNS}, a.person_key, a.response, s.final, s.severe_disease FROM admission a JOIN stay s ON s.mdtrt_id = a.mdtrt_id WHERE a.mdtrt_id = ?`)
+    this.createStmt = db.prepare(`INSERT INTO stay (mdtrt_id, monitored, monitored_since, monitored_reason, primary_category, single_disease, severe_disease, updated_at)
+      VALUES (@mdtrt_id, @monitored, @since, @reason, @primary_category, @single_disease, @severe_disease, @now)
       ON CONFLICT (mdtrt_id) DO UPDATE SET
         monitored = MAX(stay.monitored, excluded.monitored),
         monitored_since = COALESCE(stay.monitored_since, excluded.monitored_since),
         monitored_reason = COALESCE(stay.monitored_reason, excluded.monitored_reason),
         primary_category = COALESCE(excluded.primary_category, stay.primary_category),
         single_disease = excluded.single_disease,
+        severe_disease = excluded.severe_disease,
         updated_at = excluded.updated_at`)
     this.addStmt = db.prepare(`UPDATE stay SET medfee_fen = medfee_fen + ?, in_catalog_fen = in_catalog_fen + ?,
       out_catalog_fen = out_catalog_fen + ?, line_count = line_count + ?, updated_at = ? WHERE mdtrt_id = ?`)
@@ -109,7 +112,7 @@ export class StayRepository {
    * Creates the stay with the admission, or refreshes it when the HIS corrects the admission. Once
    * monitored, a stay stays monitored: its earlier charges already count.
    */
-  upsert (s: { mdtrt_id: string, monitored: boolean, primary_category: string | null, single_disease: boolean }): void {
+  upsert (s: { mdtrt_id: string, monitored: boolean, primary_category: string | null, single_disease: boolean, severe_disease: unknown[] }): void {
     const now = new Date().toISOString()
     this.createStmt.run({
       mdtrt_id: s.mdtrt_id,
@@ -118,6 +121,7 @@ export class StayRepository {
       reason: s.monitored ? 'admission' : null,
       primary_category: s.primary_category,
       single_disease: s.single_disease ? 1 : 0,
+      severe_disease: JSON.stringify(s.severe_disease),
       now
     })
   }
@@ -141,10 +145,15 @@ export class StayRepository {
     return this.recheckStmt.all() as RecheckRow[]
   }
 
-  discharge (mdtrtId: string, d: { endtime: string, dscg_way: string | null, final: unknown }): void {
+  discharge (mdtrtId: string, d: { endtime: string, dscg_way: string | null, final: unknown, clinical: unknown | null, severe_disease: unknown[] }): void {
     const now = new Date().toISOString()
     this.db.prepare("UPDATE admission SET status = 'discharged', endtime = ?, updated_at = ? WHERE mdtrt_id = ?").run(d.endtime, now, mdtrtId)
-    this.db.prepare('UPDATE stay SET dscg_way = ?, discharged_at = ?, final = ?, updated_at = ? WHERE mdtrt_id = ?')
-      .run(d.dscg_way, now, JSON.stringify(d.final), now, mdtrtId)
+    this.db.prepare('UPDATE stay SET dscg_way = ?, discharged_at = ?, final = ?, discharge_clinical = ?, severe_disease = ?, updated_at = ? WHERE mdtrt_id = ?')
+      .run(d.dscg_way, now, JSON.stringify(d.final), d.clinical === null ? null : JSON.stringify(d.clinical), JSON.stringify(d.severe_disease), now, mdtrtId)
+  }
+
+  /** The admission's diagnoses, planned operations and DRG group: serious diseases, the estimate. */
+  clinical (mdtrtId: string): { diagnoses: string, procedures: string, drg_codg: string | null } | undefined {
+    return this.db.prepare('SELECT diagnoses, procedures, drg_codg FROM admission WHERE mdtrt_id = ?').get(mdtrtId) as { diagnoses: string, procedures: string, drg_codg: string | null } | undefined
   }
 }

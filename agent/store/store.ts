@@ -16,6 +16,9 @@ import { StorageHealth } from './storage-health.ts'
 import { SyncRunRepository } from './sync-runs.ts'
 import { SignInLimitRepository } from './sign-in-limits.ts'
 import { BackupLog } from './backup.ts'
+import { SettlementRepository } from './settlements.ts'
+import { BurdenRepository } from './burden.ts'
+import { TariffRepository } from './tariffs.ts'
 
 export interface Store {
   dataDir: string
@@ -35,6 +38,12 @@ export interface Store {
   signInLimits: SignInLimitRepository
   /** when backups last worked and failed */
   backups: BackupLog
+  /** the platform's settlement answers of each stay (2303/2304/2305) */
+  settlements: SettlementRepository
+  /** the registry's year-to-date figures per person, and who went over the year's threshold */
+  burden: BurdenRepository
+  /** the hospital's DRG payment table */
+  tariffs: TariffRepository
   /**
    * The one write path: runs `fn` in the next group transaction and resolves with its result once
    * it is committed (see write-queue.ts). Rules write through it and nothing else does.
@@ -85,6 +94,9 @@ export function openStore (dataDir: string): Store {
       syncRuns: new SyncRunRepository(db),
       signInLimits: new SignInLimitRepository(db, subjectKey),
       backups: new BackupLog(db),
+      settlements: new SettlementRepository(db),
+      burden: new BurdenRepository(db),
+      tariffs: new TariffRepository(db),
       write: (fn) => writes.enqueue(fn),
       health,
       close: () => {

@@ -8,8 +8,8 @@
 ;(() => {
   const API = '/staff/api'
 
-  const STATUS_LABEL = { ok: '正常', warning: '预警', breach: '超标', exempt: '豁免', not_monitored: '不在名单' }
-  const STATUS_ORDER = ['breach', 'warning', 'ok', 'exempt']
+  const STATUS_LABEL = { ok: '正常', warning: '预警', breach: '超标', exempt: '豁免', not_monitored: '不在名单', no_limit: '无比例上限' }
+  const STATUS_ORDER = ['breach', 'warning', 'ok', 'no_limit', 'exempt']
   const GATE_LABEL = { ok: '可出院', warn: '提醒', block: '拦截' }
   const LEVEL_LABEL = { info: '提示', warning: '预警', critical: '严重' }
   const STATE_LABEL = { open: '待处理', acknowledged: '已确认', resolved: '已解除' }
@@ -19,6 +19,8 @@
     identity_started: '住院期间纳入名单',
     identity_ended: '身份已结束',
     admission_corrected: '入院信息更正',
+    local_setting_missing: '本地设置缺项',
+    storage_failed: '数据库写入失败',
     sync_failed: '名单同步失败',
     list_stale: '名单过期',
     backup_failed: '数据备份失败'
@@ -101,8 +103,24 @@
     // CSSOM writes are allowed by style-src 'self'; only style="" markup is not.
     fill.style.width = ratio === null || ratio === undefined ? '0%' : `${Math.max(0, Math.min(1, Number(ratio))) * 100}%`
     return h('div', { class: 'share' },
-      h('div', { class: 'bar', role: 'img', 'aria-label': `目录内占比 ${pct(ratio)}，90% 为下限` }, fill),
+      h('div', { class: 'bar', role: 'img', 'aria-label': `目录内占比 ${pct(ratio)}${limitNote()}` }, fill),
       h('span', { class: `share-text status-${status}`, text: pct(ratio) }))
+  }
+
+  /** ，90% 为下限 — from the region's limit; nothing where the region has none. */
+  function limitNote () {
+    const l = state.profile?.spending_limit
+    if (l == null) return ''
+    return `，${Math.round((1 - l.share) * 10000) / 100}% 为下限`
+  }
+
+  /** 目录内占比（不低于 90%） or 目录外占比（不超过协议约定的 10%）: the rule as the region states it. */
+  function limitLabel () {
+    const l = state.profile?.spending_limit
+    if (l == null) return '目录内占比（本地区未设比例上限）'
+    const share = Math.round(l.share * 10000) / 100
+    if (l.source === 'policy') return `目录内占比（${l.breach_when === '>' ? '不低于' : '高于'} ${Math.round((100 - share) * 100) / 100}%）`
+    return `目录内占比（目录外${l.breach_when === '>' ? '不超过' : '低于'}${l.source === 'agreement' ? '协议约定的' : '本院设定的'} ${share}%）`
   }
 
   /** Re-renders `container` with `render()`, giving focus back to the same control afterwards. */
@@ -169,6 +187,8 @@
     /** bumped at every sign-in and sign-out: late answers of an old session are dropped */
     gen: 0,
     overview: null,
+    /** the region's rules as applied (GET /staff/api/profile): limits, who gets what, each with its clause */
+    profile: null,
     inpatients: [],
     alerts: [],
     newAlerts: new Map(),
@@ -208,7 +228,8 @@
     state.alerts = []
     state.newAlerts.clear()
     state.overview = null
-    for (const id of ['inpatient-rows', 'alert-list', 'token-rows', 'user-rows', 'counts', 'list-info', 'danger-banner', 'detail-body']) clear($(id))
+    state.profile = null
+    for (const id of ['inpatient-rows', 'alert-list', 'token-rows', 'user-rows', 'counts', 'list-info', 'danger-banner', 'detail-body', 'policy-body']) clear($(id))
     $('new-token-value').value = ''
     $('new-token').hidden = true
     $('main').hidden = true
@@ -274,7 +295,7 @@
     $('admin-section').hidden = me.role !== 'admin'
     if (location.pathname !== '/') history.replaceState(null, '', '/')
     $('main').focus()
-    void loadOverview()
+    void loadProfile().then(() => loadOverview())
     void loadInpatients()
     void loadAlerts()
     startLive()
@@ -294,6 +315,69 @@
   }
 
   // ---------------------------------------------------------------- overview (header)
+
+  // ---------------------------------------------------------------- 本地政策 (the region's rules)
+
+  async function loadProfile () {
+    const gen = state.gen
+    try {
+      const profile = await api('GET', '/profile')
+      if (gen !== state.gen) return
+      state.profile = profile
+      renderProfile()
+    } catch (err) {
+      showError(err)
+    }
+  }
+
+  const TOPIC_LABEL = {
+    identity: '身份判定',
+    treat_first_pay_later: '先诊疗后付费',
+    one_stop_settlement: '一站式结算',
+    spending: '住院目录外费用',
+    annual_burden: '年度个人负担监测',
+    stay_estimate: '入院费用预估',
+    targets: '待遇目标',
+    benefits: '待遇倾斜与救助',
+    severe_diseases: '重病范围',
+    notes: '其他规定（仅提示）'
+  }
+  const RULE_STATE_LABEL = { on: '生效', off: '未生效', info: '仅提示' }
+
+  function renderProfile () {
+    const p = state.profile
+    const box = $('policy-body')
+    clear(box)
+    if (p == null) return
+    $('policy-region').textContent = `${p.name}${p.hospital_name ? '・' + p.hospital_name : ''}（${p.sources.join('、')}）`
+    const yn = (b) => (b ? '是' : '否')
+    box.append(
+      h('table', { class: 'grid compact', dataset: { role: 'policy-categories' } },
+        h('caption', { class: 'sr-only', text: '各类人员享受的待遇' }),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, '人员类别（按优先顺序）'), h('th', { scope: 'col' }, '先诊疗后付费'), h('th', { scope: 'col' }, '一站式结算'), h('th', { scope: 'col' }, '费用监测'))),
+        h('tbody', {}, p.categories.map((c) => h('tr', { dataset: { category: c.id } },
+          h('td', { text: c.label }), h('td', { text: yn(c.treat_first_pay_later) }), h('td', { text: yn(c.one_stop_settlement) }), h('td', { text: yn(c.monitored) }))))))
+    let list = null
+    let topic = null
+    for (const r of p.rules) {
+      if (r.topic !== topic) {
+        topic = r.topic
+        list = h('ul', { class: 'plain-list rules' })
+        box.append(h('h3', { text: TOPIC_LABEL[topic] ?? topic }), list)
+      }
+      list.append(h('li', { dataset: { role: 'policy-rule', state: r.state } },
+        badge(`rule-${r.state}`, RULE_STATE_LABEL[r.state] ?? r.state), ' ', r.text,
+        r.source ? h('div', { class: 'muted small', text: `依据：${r.source}` }) : null))
+    }
+    if (p.missing_local.length > 0) {
+      box.append(h('h3', { text: '缺少的本地设置' }),
+        h('ul', { class: 'plain-list', dataset: { role: 'policy-missing' } }, p.missing_local.map((m) => h('li', {}, h('code', { text: 'local.' + m.key }), '：', m.message))))
+    }
+    // The in-catalog column says the region's own limit.
+    const th = $('headroom-heading')
+    const l = p.spending_limit
+    th.title = l == null ? '本地区未设目录外费用占比上限' : `再使用多少目录外费用仍在 ${Math.round(l.share * 10000) / 100}% 以内`
+  }
 
   async function loadOverview (background = false) {
     const gen = state.gen
@@ -328,6 +412,8 @@
     }
     if (storage?.ok === false) danger.push(`数据库无法写入，入院登记和费用上传会失败：${storage.message ?? ''}。请立即联系信息科`)
     if (sync?.last_failed === true) danger.push(`名单同步失败${sync.last_message ? '：' + sync.last_message : ''}`)
+    const missing = state.profile?.missing_local ?? []
+    if (missing.length > 0) danger.push(`本院本地设置缺少 ${missing.length} 项，相关规则暂停：${missing.map((m) => 'local.' + m.key).join('、')}（见下方“本地政策”）`)
     info.hidden = false
     const banner = $('danger-banner')
     clear(banner)
@@ -432,7 +518,7 @@
       h('td', { class: 'num', text: money(t.medfee_sumamt) }),
       h('td', { class: 'num', text: money(t.out_of_catalog_amt) }),
       h('td', {}, shareBar(t.in_catalog_ratio, p.status)),
-      h('td', { class: 'num', text: p.status === 'exempt' ? '不限' : money(t.headroom_amt) }),
+      h('td', { class: 'num', text: p.status === 'exempt' || t.headroom_amt === null ? '不限' : money(t.headroom_amt) }),
       h('td', {}, statusBadge(p.status)),
       h('td', {}, open))
   }
@@ -513,14 +599,18 @@
         h('div', { class: 'total' }, h('span', { class: 'label', text: '总费用(元)' }), h('span', { class: 'value', text: money(t.medfee_sumamt) })),
         h('div', { class: 'total' }, h('span', { class: 'label', text: '目录内费用(元)' }), h('span', { class: 'value', text: money(t.in_catalog_amt) })),
         h('div', { class: 'total' }, h('span', { class: 'label', text: '目录外费用(元)' }), h('span', { class: valueClass, text: money(t.out_of_catalog_amt) })),
-        h('div', { class: 'total' }, h('span', { class: 'label', text: '还可使用目录外费用(元)' }), h('span', { class: 'value', text: s.status === 'exempt' ? '不限' : money(t.headroom_amt) }))),
-      h('div', {}, h('span', { class: 'muted small', text: '目录内占比（不低于 90%）' }), shareBar(t.in_catalog_ratio, s.status)))
+        h('div', { class: 'total' }, h('span', { class: 'label', text: '还可使用目录外费用(元)' }), h('span', { class: 'value', text: s.status === 'exempt' || t.headroom_amt === null ? '不限' : money(t.headroom_amt) }))),
+      h('div', {}, h('span', { class: 'muted small', dataset: { role: 'limit-label' }, text: limitLabel() }), shareBar(t.in_catalog_ratio, s.status)))
 
     const decision = gate?.decision ?? 'ok'
     const gateBox = section(h('span', {}, '出院审核 ', badge(`gate-${decision}`, GATE_LABEL[decision] ?? decision)),
       h('div', { class: `gate gate-${decision}`, dataset: { role: 'gate', decision } },
         h('ul', {}, (gate?.reasons ?? []).map((r) => h('li', { text: r.message }))),
-        h('p', {}, '医院承担金额：', h('strong', { dataset: { role: 'hospital-borne' }, text: `${money(gate?.hospital_borne_amt ?? 0)} 元` }))),
+        // Only where the region's text makes the hospital bear the excess (000 五(二)2): elsewhere
+        // the answer carries null and the page says nothing about the hospital bearing anything.
+        gate?.hospital_borne_amt === null || gate?.hospital_borne_amt === undefined
+          ? null
+          : h('p', {}, '医院承担金额：', h('strong', { dataset: { role: 'hospital-borne' }, text: `${money(gate.hospital_borne_amt)} 元` }))),
       (gate?.cards ?? []).length > 0
         ? h('ul', { class: 'plain-list' }, gate.cards.map((c) => h('li', {}, badge(`level-${c.indicator}`, LEVEL_LABEL[c.indicator] ?? c.indicator), ' ', c.summary)))
         : null)
@@ -546,11 +636,11 @@
       h('h3', {}, '特殊病例豁免'),
       state.detailFlash !== null ? h('p', { class: 'form-ok', role: 'status', tabindex: '-1', id: 'exemption-flash', text: state.detailFlash }) : null,
       (s.exemptions ?? []).length === 0
-        ? h('p', { class: 'muted', text: '未登记豁免。确属特殊病例、无法达到目录内费用占比的，经卫健、医保部门审批后在此登记。' })
+        ? h('p', { class: 'muted', text: state.profile?.spending_limit?.special_case_approval === true ? '未登记豁免。确属特殊病例、无法达到目录内费用占比的，经卫健、医保部门审批后在此登记。' : '本地区政策没有特殊病例审批豁免。' })
         : h('ul', { class: 'plain-list' }, s.exemptions.map((e) => h('li', {},
           `审批号 ${e.approval_no}，${e.approved_by}：${e.reason}`,
           h('span', { class: 'muted', text: `（${e.recorded_by ?? '—'} 登记于 ${when(e.created_at)}）` })))),
-      s.state === 'open' ? exemptionForm(s.mdtrt_id) : null)
+      s.state === 'open' && state.profile?.spending_limit?.special_case_approval === true ? exemptionForm(s.mdtrt_id) : null)
 
     const alerts = h('section', { class: 'detail-section wide' },
       h('h3', {}, '提醒记录'),

@@ -7,6 +7,8 @@ import chargeRoutes from './charges.ts'
 import stayRoutes from './stays.ts'
 import alertRoutes from './alerts.ts'
 import syncRoutes from './sync.ts'
+import profileRoutes from './profile.ts'
+import settlementRoutes from './settlements.ts'
 
 export default async function hisApi (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onRequest', fastify.requireToken)
@@ -15,4 +17,6 @@ export default async function hisApi (fastify: FastifyInstance): Promise<void> {
   await fastify.register(stayRoutes)
   await fastify.register(alertRoutes)
   await fastify.register(syncRoutes)
+  await fastify.register(profileRoutes)
+  await fastify.register(settlementRoutes)
 }

@@ -1,5 +1,6 @@
 // Probes for hospital IT and their monitoring. /healthz: the process answers. /readyz: a list is
-// loaded and whether it can be trusted (demo or stale lists answer but are "degraded").
+// loaded and whether it can be trusted (demo or stale lists answer but are "degraded", and so does
+// an agent whose region profile still needs local settings: the rules that need them are off).
 import type { FastifyInstance } from 'fastify'
 import { isLoopbackHost } from '../../config.ts'
 import { BACKUP_STALE_HOURS } from '../../plugins/app/backup.ts'
@@ -80,12 +81,14 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
     if (!loaded) warnings.push('no identity list loaded: run `fangpin import <file>` or configure the registry')
     if (state.demo) warnings.push('DEMO DATA: the bundled synthetic demo list is loaded (演示数据，不得用于真实患者); import the county list or configure the registry')
     if (view.stale) warnings.push(`the list is stale: ${view.age_hours ?? '?'} hours old, more than FANGPIN_STALE_HOURS=${fastify.config.staleHours}`)
+    for (const m of fastify.profile.missingLocal) warnings.push(`local setting missing: local.${m.key} (profile ${fastify.profile.id}): ${m.message}`)
     warnings.push(...operationsWarnings(fastify))
     const backup = fastify.backup.status()
     const status = !loaded || storage !== null ? 'not_ready' : warnings.length > 0 ? 'degraded' : 'ready'
     return reply.code(status === 'not_ready' ? 503 : 200).send({
       status,
       profile: fastify.profile.id,
+      local_settings_missing: fastify.profile.missingLocal.map((m) => m.key),
       list: {
         loaded,
         version: state.version,

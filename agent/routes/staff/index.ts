@@ -10,6 +10,7 @@ import stayRoutes from './stays.ts'
 import alertRoutes from './alerts.ts'
 import eventRoutes from './events.ts'
 import adminRoutes from './admin.ts'
+import profileRoutes from './profile.ts'
 
 export default async function staffApi (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onRequest', fastify.refuseCrossOrigin)
@@ -20,4 +21,5 @@ export default async function staffApi (fastify: FastifyInstance): Promise<void>
   await fastify.register(alertRoutes)
   await fastify.register(eventRoutes)
   await fastify.register(adminRoutes)
+  await fastify.register(profileRoutes)
 }
