@@ -4,6 +4,8 @@
 //   base ← identity, profile ← lists ← (registry: the county's tools)
 //   base, identity, profile ← agent/errors ← agent/store ← agent/rules ← agent/intake
 //        ← agent/config, agent/demo ← agent/plugins, agent/routes ← agent/app, server, cli
+//   base, profile, agent/errors ← agent/notice (renders the admission notice) ← agent/config,
+//        agent/plugins, agent/routes, agent/cli — never the rules, which build its data
 //
 // The registry tool imports no agent code, and the staff page's browser code imports nothing.
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -109,6 +111,20 @@ module.exports = {
       comment: 'agent/routes/ validate, call one rule and answer: they import no repository, command or the app.',
       from: { path: '^agent/routes/' },
       to: { path: '^agent/(store|cli)/|^agent/(app|server)\\.ts$' }
+    },
+    {
+      name: 'the-notice-renders-plain-data',
+      severity: 'error',
+      comment: 'agent/notice/ turns a NoticeData into HTML and PDF: it imports base/, profile/ (types) and the error catalogue, nothing that holds a patient\'s data or serves a request.',
+      from: { path: '^agent/notice/' },
+      to: { path: '^(identity|lists|registry)/|^agent/(store|rules|intake|demo|plugins|routes|cli|web)/|^agent/(app|server|config)\\.ts$' }
+    },
+    {
+      name: 'rules-build-the-notice-not-render-it',
+      severity: 'error',
+      comment: 'The rules (and what lies under them) build the notice\'s data; rendering it is for the routes and the command line.',
+      from: { path: '^agent/(store|rules|intake|demo)/' },
+      to: { path: '^agent/notice/' }
     },
     {
       name: 'only-the-command-line-imports-the-command-line',

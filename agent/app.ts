@@ -34,13 +34,13 @@ import { endDemoAccess } from './demo/demo-access.ts'
 
 
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
-export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'severe-disease', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
+export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'severe-disease', 'estimate', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
   'fee-detail', 'charge-request', 'precheck-request', 'totals', 'alert', 'charge-result', 'precheck-result', 'exemption-request',
-  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list', 'profile-view', 'burden', 'settlement-request', 'settlement-result']
+  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list', 'profile-view', 'burden', 'settlement-view', 'settlement-request', 'settlement-result']
 
 /** The staff page's schemas: the same discipline, not part of the HIS contract (kept out of /docs). */
 export const STAFF_SCHEMAS = ['staff-login-request', 'staff-me', 'staff-logout-result', 'staff-overview', 'staff-stay-view', 'staff-exemption-request',
-  'staff-token', 'staff-token-list', 'staff-token-request', 'staff-token-revoked', 'staff-user', 'staff-user-list', 'staff-user-request', 'staff-unlock-result']
+  'staff-token', 'staff-token-list', 'staff-token-request', 'staff-token-revoked', 'staff-user', 'staff-user-list', 'staff-user-request', 'staff-unlock-result', 'staff-burden-report']
 
 export function loadApiSchemas (): Array<Record<string, unknown>> {
   return [...API_SCHEMAS, ...STAFF_SCHEMAS].map((id) => JSON.parse(readFileSync(schemaFile(id), 'utf8')) as Record<string, unknown>)

@@ -7,6 +7,7 @@ import cron from 'node-cron'
 import { DEFAULT_PROFILE } from '../profile/profile.ts'
 import { DEFAULT_TZ, isValidTimeZone } from '../base/local-time.ts'
 import { readPublicKey } from '../registry/manifest.ts'
+import { fontFileProblem } from './notice/font-file.ts'
 
 export interface Config {
   dataDir: string
@@ -46,6 +47,8 @@ export interface Config {
   logKeep: number
   /** a log file is rotated at this size (pino-roll notation: 50m, 500k) and every day */
   logMaxSize: string
+  /** a Chinese font file for the admission notice PDF, before the packaged and system fonts; null: none set */
+  noticeFont: string | null
 }
 
 export interface TlsConfig {
@@ -213,9 +216,19 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_SIZE.test(logMaxSize)) {
     problems.push(`FANGPIN_LOG_MAX_SIZE="${env.FANGPIN_LOG_MAX_SIZE ?? ''}" is not valid: a size with its unit, e.g. 50m (megabytes), 500k or 1g; a log file is also rotated every day`)
   }
+  // The notice PDF embeds its font. Checked here by its first bytes only (no font engine at every
+  // start); whether it has Chinese characters is seen when the first notice is made.
+  const noticeFontRaw = env.FANGPIN_NOTICE_FONT?.trim() ?? ''
+  const noticeFont = noticeFontRaw === '' ? null : resolve(noticeFontRaw)
+  if (noticeFont !== null) {
+    const problem = fontFileProblem(noticeFont)
+    if (problem !== null) {
+      problems.push(`FANGPIN_NOTICE_FONT="${noticeFontRaw}" is not usable: ${problem}. Set the path of a TrueType or OpenType font with Chinese characters (e.g. C:\\Windows\\Fonts\\simsun.ttc, /usr/share/fonts/truetype/wqy/wqy-microhei.ttc), or unset it to use the font that comes with the agent`)
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   return {
     dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, syncTimeoutMinutes, syncMinBytesPerSec, registryDemo: false,
-    tls, allowPlaintext, backupDir, backupCron, backupKeep, logFile, logKeep, logMaxSize
+    tls, allowPlaintext, backupDir, backupCron, backupKeep, logFile, logKeep, logMaxSize, noticeFont
   }
 }

@@ -46,7 +46,10 @@ export const CATALOGUE = {
   FANGPIN_LIST_NOT_LOADED: { status: 503, meaning: 'No identity list is loaded yet, so the agent cannot tell whether a patient is on it.' },
   // The database could not take a write (disk full, a failing disk): nothing of the request was
   // recorded; the HIS should retry later. Not the caller's fault, and not an unknown fault either.
-  FANGPIN_STORAGE_UNAVAILABLE: { status: 503, meaning: 'The database could not take a write (disk full, a failing disk): nothing of the request was recorded.' }
+  FANGPIN_STORAGE_UNAVAILABLE: { status: 503, meaning: 'The database could not take a write (disk full, a failing disk): nothing of the request was recorded.' },
+  // The admission notice PDF carries its own Chinese font; without one on the server it cannot be
+  // made. The HTML notice still can (the browser has fonts), so this is the server's, not the caller's.
+  FANGPIN_NOTICE_FONT_MISSING: { status: 503, meaning: 'The admission notice PDF cannot be made: no Chinese font was found (FANGPIN_NOTICE_FONT, the packaged font or a system font).' }
 } as const satisfies Record<`FANGPIN_${string}`, { status: number, meaning: string }>
 
 export type FangpinCode = keyof typeof CATALOGUE
@@ -87,6 +90,8 @@ export const FangpinChargeConflict = fangpinError('FANGPIN_CHARGE_CONFLICT')
 export const FangpinStayClosed = fangpinError('FANGPIN_STAY_CLOSED')
 export const FangpinListNotLoaded = fangpinError('FANGPIN_LIST_NOT_LOADED')
 export const FangpinStorageUnavailable = fangpinError('FANGPIN_STORAGE_UNAVAILABLE')
+// The notice PDF's font (agent/notice/notice-font.ts).
+export const FangpinNoticeFontMissing = fangpinError('FANGPIN_NOTICE_FONT_MISSING')
 // Requests the HTTP parser refuses before any route sees them (app.ts clientErrorHandler).
 export const FangpinBadRequest = fangpinError('FANGPIN_BAD_REQUEST')
 export const FangpinHeadersTooLarge = fangpinError('FANGPIN_HEADERS_TOO_LARGE')

@@ -843,3 +843,39 @@ export async function readCsv (file: string, opts: ReadOptions): Promise<ReadRes
   const sheet: Sheet = { name: file, total: scan.lines, date1904: false, rows: csvRows(file, scan.encoding, delimiter) }
   return await readSheets('csv', (async function * () { yield sheet })(), opts)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tables for other readers of the same kind of file
+
+/** A sheet of rows for another reader (catalog/): every row already within the limits. */
+export interface TableSheet {
+  name: string
+  total?: number
+  date1904: boolean
+  rows: AsyncIterable<TableRow>
+}
+
+async function * withinLimits (format: 'xlsx' | 'csv', sheet: string, rows: AsyncIterable<TableRow>): AsyncGenerator<TableRow> {
+  for await (const r of rows) {
+    checkLimits(format, sheet, r)
+    yield r
+  }
+}
+
+/**
+ * The sheets of an xlsx or csv file as rows of cells, read the way a list is read — the zip
+ * checked first, sheets streamed with merged cells filled, CSV encoding found from the bytes,
+ * every row within limits.ts — for readers of other tables the same offices exchange (the
+ * insurance catalog). `isHeader` says whether rows split on a delimiter look like the reader's
+ * header (or its headerless layout): it picks the CSV delimiter, comma first.
+ */
+export async function * tableSheets (file: string, format: 'xlsx' | 'csv', isHeader: (rows: string[][]) => boolean): AsyncGenerator<TableSheet> {
+  if (format === 'xlsx') {
+    for await (const s of xlsxSheets(file)) yield { ...s, rows: withinLimits('xlsx', s.name, s.rows) }
+    return
+  }
+  const scan = await scanCsv(file)
+  const lines = iconv.decode(scan.sample, scan.encoding).split(/\r\n|\n|\r/).filter((l) => l.trim() !== '').slice(0, HEADER_SEARCH_ROWS)
+  const delimiter = ([',', '\t', ';'] as const).find((d) => isHeader(lines.map((l) => splitLine(l, d)))) ?? ','
+  yield { name: file, total: scan.lines, date1904: false, rows: withinLimits('csv', file, csvRows(file, scan.encoding, delimiter)) }
+}

@@ -31,7 +31,8 @@ const EXPECTED: Record<string, number> = {
   FANGPIN_HEADERS_TOO_LARGE: 431,
   FANGPIN_INTERNAL: 500,
   FANGPIN_LIST_NOT_LOADED: 503,
-  FANGPIN_STORAGE_UNAVAILABLE: 503
+  FANGPIN_STORAGE_UNAVAILABLE: 503,
+  FANGPIN_NOTICE_FONT_MISSING: 503
 }
 
 const codes = Object.keys(CATALOGUE) as FangpinCode[]
@@ -43,8 +44,8 @@ function constructorName (code: string): string {
 
 const constructors = Object.entries(errors).filter(([, value]) => typeof value === 'function' && (value as { prototype?: unknown }).prototype instanceof Error) as Array<[string, new (message: string) => Error & { code: string, statusCode: number }]>
 
-t.test('the catalogue holds exactly these 20 codes with these statuses', async (t) => {
-  t.equal(codes.length, 20)
+t.test('the catalogue holds exactly these 21 codes with these statuses', async (t) => {
+  t.equal(codes.length, 21)
   t.same(codes, Object.keys(EXPECTED), 'the list, in its order')
   t.same(Object.fromEntries(codes.map((c) => [c, CATALOGUE[c].status])), EXPECTED, 'each code\'s status')
 })
@@ -54,7 +55,7 @@ t.test('every status is a 4xx or a 5xx, and only the agent\'s own faults are a 5
     const { status } = CATALOGUE[code]
     t.ok(Number.isInteger(status) && status >= 400 && status <= 599, `${code}: ${status}`)
   }
-  t.same(codes.filter((c) => CATALOGUE[c].status >= 500), ['FANGPIN_INTERNAL', 'FANGPIN_LIST_NOT_LOADED', 'FANGPIN_STORAGE_UNAVAILABLE'])
+  t.same(codes.filter((c) => CATALOGUE[c].status >= 500), ['FANGPIN_INTERNAL', 'FANGPIN_LIST_NOT_LOADED', 'FANGPIN_STORAGE_UNAVAILABLE', 'FANGPIN_NOTICE_FONT_MISSING'])
 })
 
 t.test('every code has a one-line meaning that ends with a full stop', async (t) => {
@@ -86,7 +87,8 @@ t.test('every constructor makes an error with its code, the catalogue\'s status 
   // The names the rest of the code imports.
   for (const name of ['FangpinUnauthorized', 'FangpinForbidden', 'FangpinInvalidCertno', 'FangpinValidation', 'FangpinConflict', 'FangpinNotFound',
     'FangpinChargeConflict', 'FangpinStayClosed', 'FangpinSigninFailed', 'FangpinTooManyAttempts', 'FangpinListNotLoaded', 'FangpinStorageUnavailable',
-    'FangpinBadRequest', 'FangpinHeadersTooLarge', 'FangpinRequestTimeout', 'FangpinMalformedJson', 'FangpinUnsupportedMediaType']) {
+    'FangpinBadRequest', 'FangpinHeadersTooLarge', 'FangpinRequestTimeout', 'FangpinMalformedJson', 'FangpinUnsupportedMediaType',
+    'FangpinNoticeFontMissing']) {
     t.ok(constructors.some(([n]) => n === name), `${name} is exported`)
   }
   t.equal(new Set(constructors.map(([, Make]) => new Make('x').code)).size, constructors.length, 'no code has two constructors')

@@ -52,3 +52,23 @@ t.test('the store importing a rule, and two files importing each other, fail the
   t.match(r.out, /error store-below-rules: agent\/store\/stays\.ts → agent\/rules\/stay\.ts/)
   t.match(r.out, /error no-circular/)
 })
+
+t.test('a rule that renders the admission notice, or the notice reaching into the store, fails the check', async (t) => {
+  const r = cruise(t, {
+    'agent/notice/notice-html.ts': "import { stays } from '../store/stays.ts'\nexport const html = stays\n",
+    'agent/store/stays.ts': 'export const stays = 1\n',
+    'agent/rules/notice.ts': "import { html } from '../notice/notice-html.ts'\nexport const rule = html\n"
+  })
+  t.not(r.status, 0, 'the check fails')
+  t.match(r.out, /error rules-build-the-notice-not-render-it: agent\/rules\/notice\.ts → agent\/notice\/notice-html\.ts/)
+  t.match(r.out, /error the-notice-renders-plain-data: agent\/notice\/notice-html\.ts → agent\/store\/stays\.ts/)
+})
+
+t.test('a route and the command line may render the admission notice', async (t) => {
+  const r = cruise(t, {
+    'agent/notice/notice-html.ts': 'export const html = 1\n',
+    'agent/routes/his/notice.ts': "import { html } from '../../notice/notice-html.ts'\nexport const route = html\n",
+    'agent/cli/notice.ts': "import { html } from '../notice/notice-html.ts'\nexport const cmd = html\n"
+  })
+  t.equal(r.status, 0, r.out)
+})

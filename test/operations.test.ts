@@ -180,7 +180,7 @@ t.test('token create prints the token once; status reports the list; an import r
   const after = await fangpin(['status'], env)
   t.equal(after.code, 0)
   t.match(after.stdout, /1 people, 1 identities/)
-  t.match(after.stdout, /monitored stays  0 \(超标 0, 预警 0, 正常 0, 豁免 0\)/)
+  t.match(after.stdout, /monitored stays  0 \(超标 0, 预警 0, 正常 0, 无比例上限 0, 豁免 0\)/)
   t.match(after.stdout, /staff accounts   0 active/, 'the demo sign-in is disabled')
   t.notOk(readFileSync(join(dir, 'fangpin.db')).toString('latin1').includes(A))
   agent.child.kill('SIGTERM')

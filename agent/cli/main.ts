@@ -16,6 +16,8 @@ import { tlsCommand } from './tls.ts'
 import { serviceCommand } from './service.ts'
 import { backupCommand, restoreCommand } from './backup.ts'
 import { profileCommand } from './profile.ts'
+import { tariffCommand } from './tariff.ts'
+import { reportCommand } from './report.ts'
 import { ProfileError } from '../../profile/profile.ts'
 
 const USAGE = `fangpin — hospital agent for 先诊疗后付费 and in-catalog spending
@@ -42,6 +44,13 @@ usage:
   fangpin profile check <file>               validate a hospital's local settings file and list the
                                              local settings still missing (exit 0 complete,
                                              2 valid but incomplete, 65 invalid)
+  fangpin tariff import <file> [--point-value N] [--allow-partial]
+                                             the hospital's DRG payment table (病组编码, 病组名称,
+                                             支付标准 or 次均费用, or 基准点数 with 点值): the
+                                             admission estimate's tariff basis
+  fangpin report burden --month YYYY-MM [--out FILE.xlsx|FILE.csv]
+                                             the month's burden list: people over their annual
+                                             threshold, stays below the reimbursement targets
 
 operations (README, Operations):
   fangpin tls init --host <name or IP> [--host …] [--out DIR] [--days N] [--force]
@@ -88,6 +97,8 @@ configuration (environment):
   FANGPIN_LOG_FILE         write the log to this file, rotated daily and by size (unset: stdout)
   FANGPIN_LOG_KEEP         rotated log files kept (default 14)
   FANGPIN_LOG_MAX_SIZE     rotate a log file at this size (default 50m; k, m, g)
+  FANGPIN_NOTICE_FONT      a Chinese font file (.ttf, .otf, .ttc) for the admission notice PDF,
+                           used before the font that comes with the agent (default: none)
 `
 
 /** EX_CONFIG: the configuration stops the command (sysexits.h). */
@@ -123,6 +134,8 @@ export async function main (argv: string[], io: Io = processIo()): Promise<numbe
       case 'service': return await serviceCommand(config, args, io)
       case 'backup': return await backupCommand(config, args, io)
       case 'restore': return await restoreCommand(config, args, io)
+      case 'tariff': return await tariffCommand(config, args, io)
+      case 'report': return await reportCommand(config, args, io)
       default: throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}`)
     }
   } catch (err) {

@@ -9,6 +9,9 @@ import { normaliseSubject, hisTime, certTypeOf, checkVisitId } from './subject.t
 import { actorName, type Actor, type RulesContext } from './context.ts'
 import { isSingleDisease, refreshAlerts, trimId } from './stay.ts'
 import { noteCorrection, auditedChanges } from './admission-correction.ts'
+import { estimateStay, estimateReaches, NO_ESTIMATE, type Estimate } from './estimate.ts'
+import { mainDiagCategory } from './stay-burden.ts'
+import { estimateCard, estimateAlertText } from './voice.ts'
 
 export interface AdmissionRequest {
   mdtrt_id: string
@@ -23,9 +26,17 @@ export interface AdmissionRequest {
   adm_dept_name?: string
   diseinfo?: Array<{ diag_code: string, diag_name?: string, maindiag_flag?: string }>
   oprninfo?: Array<{ oprn_oprt_code: string, oprn_oprt_name?: string }>
+  /** the stay's DRG group or pre-grouping (the estimate's tariff basis) */
+  drg_codg?: string
 }
 
-export type AdmissionAnswer = Decision & { mdtrt_id: string }
+export type AdmissionAnswer = Decision & { mdtrt_id: string, estimate: Estimate }
+
+/** An answer stored before the estimate existed says it had none. */
+export function storedAdmission (profile: Parameters<typeof storedDecision>[0], stored: Partial<AdmissionAnswer>): AdmissionAnswer {
+  const d = storedDecision(profile, stored) as AdmissionAnswer
+  return d.estimate === undefined ? { ...d, estimate: NO_ESTIMATE } : d
+}
 
 export interface AdmissionOutcome {
   answer: AdmissionAnswer
@@ -73,7 +84,8 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
     diseinfo: (body.diseinfo ?? []).map((d) => ({ diag_code: d.diag_code, diag_name: d.diag_name ?? null, maindiag_flag: d.maindiag_flag ?? null })),
     oprninfo: (body.oprninfo ?? []).map((o) => ({ oprn_oprt_code: o.oprn_oprt_code, oprn_oprt_name: o.oprn_oprt_name ?? null })),
     // Only when sent: admissions recorded before the field existed keep their MAC.
-    ...(body.dise_codg !== undefined ? { dise_codg: body.dise_codg } : {})
+    ...(body.dise_codg !== undefined ? { dise_codg: body.dise_codg } : {}),
+    ...(body.drg_codg !== undefined ? { drg_codg: body.drg_codg } : {})
   }
   const mac = keyedMac(store.subjectKey, canonical(relevant))
 
@@ -91,7 +103,14 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
     procedures: body.oprninfo,
     staleHours: settings.staleHours
   })
-  const answer: AdmissionAnswer = { mdtrt_id: body.mdtrt_id, ...decision }
+  const drgCodg = body.drg_codg?.trim() === '' ? null : body.drg_codg?.trim().toUpperCase() ?? null
+  const diagnosesJson = JSON.stringify(relevant.diseinfo)
+  const mainDiag = mainDiagCategory(relevant.diseinfo)
+  // Only a stay the HIS says something about can be estimated: most admissions read nothing more.
+  const estimate = drgCodg === null && mainDiag === null ? NO_ESTIMATE : estimateStay(store, { drg_codg: drgCodg, mainDiag, begntime })
+  const reaches = estimateReaches(profile, estimate, decision.identities)
+  const estimateCards = estimate.basis === null ? [] : [estimateCard(estimate, reaches ? profile.burden.stay_estimate : null)]
+  const answer: AdmissionAnswer = { mdtrt_id: body.mdtrt_id, ...decision, cards: [...decision.cards, ...estimateCards], estimate }
   const row = {
     mdtrt_id: body.mdtrt_id,
     person_key: pk,
@@ -102,7 +121,8 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
     dise_codg: body.dise_codg?.trim() === '' ? null : body.dise_codg?.trim() ?? null,
     adm_dept_codg: body.adm_dept_codg ?? null,
     adm_dept_name: body.adm_dept_name ?? null,
-    diagnoses: JSON.stringify(relevant.diseinfo),
+    diagnoses: diagnosesJson,
+    drg_codg: drgCodg,
     procedures: JSON.stringify(relevant.oprninfo),
     request_mac: mac,
     response: JSON.stringify(answer),
@@ -137,6 +157,7 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
     if (!store.admissions.insertIfAbsent(row)) return false
     store.stays.upsert(stay)
     audit('admission.lookup')
+    if (reaches) raiseEstimateAlert(store, profile, row, estimate)
     return true
   })
   if (inserted) return { answer, outcome: 'created' }
@@ -147,7 +168,7 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
     throw new FangpinConflict(`mdtrt_id ${body.mdtrt_id} is already recorded for another person; a visit id belongs to one patient`)
   }
   if (existing.request_mac === mac) {
-    const stored = storedDecision(profile, JSON.parse(store.admissions.storedResponse(body.mdtrt_id) ?? '{}') as AdmissionAnswer)
+    const stored = storedAdmission(profile, JSON.parse(store.admissions.storedResponse(body.mdtrt_id) ?? '{}') as AdmissionAnswer)
     await store.write(() => store.audit.write({ client, action: 'admission.replay', subject_key: pk, mdtrt_id: body.mdtrt_id, decision: stored.treat_first_pay_later ? 'granted' : 'not_granted' }))
     return { answer: stored, outcome: 'replayed' }
   }
@@ -163,6 +184,9 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
     // A correction may make a breached stay exempt (医疗类别 → 单病种): accepted, but staff are told
     // what it changed and what the stay was before, and the audit row keeps both sides.
     noteCorrection(store, profile, before, after)
+    // A correction (new diagnoses, a DRG group) may change the estimate: the alert follows it.
+    if (reaches) raiseEstimateAlert(store, profile, row, estimate)
+    else store.alerts.resolve('admission_estimate', row.mdtrt_id)
     store.audit.write({
       client,
       action: 'admission.update',
@@ -173,6 +197,17 @@ async function admitOnce (ctx: RulesContext, actor: Actor, body: AdmissionReques
     })
   })
   return { answer, outcome: 'updated' }
+}
+
+function raiseEstimateAlert (store: RulesContext['store'], profile: RulesContext['profile'], row: { mdtrt_id: string, adm_dept_name: string | null, name_masked: string | null }, e: Estimate): void {
+  const rule = profile.burden.stay_estimate!
+  store.alerts.raise({
+    kind: 'admission_estimate',
+    level: 'warning',
+    mdtrt_id: row.mdtrt_id,
+    message: estimateAlertText(row, e, rule),
+    detail: { estimate: e, threshold_fen: rule.threshold.amount_fen, source: rule.source ?? null }
+  })
 }
 
 export interface EligibilityRequest {

@@ -13,6 +13,10 @@ import { recheckOpenAdmissions } from './recheck.ts'
 import { checkListStale, listViewOf } from './list-state.ts'
 import { profileView, checkLocalSettings } from './profile-state.ts'
 import { recordSettlement, cancelSettlement, type SettlementRequest } from './settlement.ts'
+import { replaceTariffs } from './tariff.ts'
+import { admissionNotice } from './notice.ts'
+import { burdenReport } from './burden-report.ts'
+import type { TariffRecord } from '../../lists/read-tariff.ts'
 import { signIn, signOut, sessionUser, purgeIdleSessions } from './staff-session.ts'
 import {
   createToken, listTokens, revokeToken, listStaff, addStaff, setStaffPassword, disableStaff, unlockStaff,
@@ -41,6 +45,9 @@ export function createRules (ctx: RulesContext) {
     // Settlements (2303/2304/2305) and the patient's own burden
     recordSettlement: async (actor: Actor, mdtrtId: string, body: SettlementRequest) => await recordSettlement(ctx, actor, mdtrtId, body),
     cancelSettlement: async (actor: Actor, mdtrtId: string, setlId: string) => await cancelSettlement(ctx, actor, mdtrtId, setlId),
+    admissionNotice: async (actor: Actor, mdtrtId: string) => await admissionNotice(ctx, actor, mdtrtId),
+    burdenReport: async (actor: Actor, month: string) => await burdenReport(ctx, actor, month),
+    replaceTariffs: async (actor: Actor, rows: TariffRecord[], source: string) => await replaceTariffs(ctx, actor, rows, source),
     // Alerts
     listAlerts: (state: 'open' | 'all' | undefined, limit?: number) => listAlerts(ctx, state, limit),
     acknowledgeAlert: async (actor: Actor, id: number, named?: string) => await acknowledgeAlert(ctx, actor, id, named),

@@ -13,11 +13,10 @@ import { actorName, type Actor, type RulesContext } from './context.ts'
 import { FangpinConflict, FangpinNotFound } from '../errors.ts'
 import { openStay, trimId } from './stay.ts'
 import { readSettlement, type SetlInfo, type SetlType } from './settlement-input.ts'
-import { stayBurden, yearFigures, type Burden } from './burden.ts'
-import { decide, storedDecision, type Decision } from './eligibility.ts'
+import { yearFigures, type Burden } from './burden.ts'
+import { burdenOf, mainDiagCategory, stayCategories } from './stay-burden.ts'
 import { alertView, type AlertView } from './alert.ts'
 import { card, who, burdenSummaryText, targetMissedText, annualText, reassistText, type Card } from './voice.ts'
-import { nowLocal } from '../../base/local-time.ts'
 
 export interface SettlementRequest {
   setl_type: SetlType
@@ -37,46 +36,13 @@ export interface SettlementResult {
   cards: Card[]
 }
 
-/** The first three characters of the stay's main diagnosis (I63.900 → I63): the estimate's history key. */
-export function mainDiagCategory (diagnosesJson: string): string | null {
-  const list = JSON.parse(diagnosesJson) as Array<{ diag_code: string, maindiag_flag?: string | null }>
-  const main = list.find((d) => d.maindiag_flag === '1') ?? list[0]
-  if (main === undefined) return null
-  const code = main.diag_code.trim().toUpperCase().replace(/[^A-Z0-9]/g, '')
-  return /^[A-Z][0-9]{2}/.test(code) ? code.slice(0, 3) : null
-}
-
-/** The categories of the stay's identities: at admission, or the list's now for a stay watched since an update. */
-export function stayCategories (ctx: RulesContext, row: StayRow): string[] {
-  const answer = storedDecision(ctx.profile, JSON.parse(row.response) as Partial<Decision>)
-  let identities = answer.identities ?? []
-  if (identities.length === 0 && row.monitored === 1) {
-    const { state, person } = ctx.store.list.lookup(row.person_key)
-    identities = decide({ profile: ctx.profile, person, state, at: nowLocal(ctx.settings.tz), staleHours: Number.POSITIVE_INFINITY }).identities
-  }
-  return identities.map((i) => i.category)
-}
-
-/** The stay's burden now, from its settlements. */
-export function burdenOf (ctx: RulesContext, row: StayRow): ReturnType<typeof stayBurden> {
-  const { store, profile } = ctx
-  return stayBurden({
-    profile,
-    categories: stayCategories(ctx, row),
-    staySettlements: store.settlements.forStay(row.mdtrt_id),
-    mdtrtId: row.mdtrt_id,
-    personYear: (year) => store.settlements.personYear(row.person_key, year),
-    registry: store.burden.ytd(row.person_key)
-  })
-}
-
 const BURDEN_KINDS = ['reimbursement_low', 'annual_burden'] as const
 
 /**
  * Brings the stay's reimbursement alert and the person's annual alert in line with the final
  * settlements as they are now. Called in the write that changed them.
  */
-function refreshBurdenAlerts (ctx: RulesContext, row: StayRow, b: ReturnType<typeof stayBurden>): void {
+function refreshBurdenAlerts (ctx: RulesContext, row: StayRow, b: ReturnType<typeof burdenOf>): void {
   const { store, profile } = ctx
   const burden = b?.burden ?? null
   // The targets are about what was paid: a pre-settlement previews them in its cards, only a final
@@ -174,7 +140,7 @@ export async function recordSettlement (ctx: RulesContext, actor: Actor, mdtrtId
       mdtrt_id: row.mdtrt_id,
       person_key: row.person_key,
       setl_type: body.setl_type,
-      main_diag: mainDiagCategory(clinical.diagnoses),
+      main_diag: mainDiagCategory(JSON.parse(clinical.diagnoses) as Array<{ diag_code: string, maindiag_flag?: string | null }>),
       drg_codg: clinical.drg_codg,
       monitored: row.monitored,
       before_discharge: beforeDischarge ? 1 : 0,

@@ -5,6 +5,9 @@
 import type { LoadedProfile } from '../../profile/profile.ts'
 import type { Store } from '../store/store.ts'
 import type { RulesContext } from './context.ts'
+import { stayBurdenView, type SettlementView } from './stay-burden.ts'
+import type { Burden } from './burden.ts'
+import { NO_ESTIMATE, type Estimate } from './estimate.ts'
 import type { StayListRow, StayRow } from '../store/stays.ts'
 import type { AlertRow } from '../store/alerts.ts'
 import { limits, status, totals, type Amounts, type StayFlags, type SpendingStatus, type Totals } from './spending.ts'
@@ -199,6 +202,11 @@ export interface StayDetail extends InpatientView {
   top_out_of_catalog: Array<{ med_list_codg: string | null, medins_list_codg: string | null, med_list_name: string | null, out_of_catalog_amt: number, amount: number, lines: number }>
   alerts: AlertView[]
   discharge: { dscg_way: string | null, discharged_at: string | null } | null
+  /** the patient's own burden from the stay's settlements (2303/2304), null before the first */
+  burden: Burden | null
+  settlements: SettlementView[]
+  /** the estimate made at admission (basis null when none could be made) */
+  estimate: Estimate
 }
 
 function itemView (i: OutOfCatalogItem): StayDetail['top_out_of_catalog'][number] {
@@ -230,6 +238,8 @@ export function stayDetail (ctx: RulesContext, mdtrtId: string): StayDetail {
     exemptions: store.exemptions.forStay(row.mdtrt_id),
     top_out_of_catalog: store.charges.topOutOfCatalog(row.mdtrt_id).map(itemView),
     alerts: store.alerts.forStay(row.mdtrt_id).map(alertView),
-    discharge: row.status === 'discharged' ? { dscg_way: row.dscg_way, discharged_at: row.discharged_at } : null
+    discharge: row.status === 'discharged' ? { dscg_way: row.dscg_way, discharged_at: row.discharged_at } : null,
+    ...stayBurdenView(ctx, row),
+    estimate: (answer as Partial<{ estimate: Estimate }>).estimate ?? NO_ESTIMATE
   }
 }

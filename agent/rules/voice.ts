@@ -247,3 +247,24 @@ export function annualText (year: number, ytdFen: number, t: { amount: number, c
 export function reassistText (stayFen: number, yearFen: number, source: string): string {
   return `预计本次住院可增加再救助${yuanText(stayFen)}元（本年累计${yuanText(yearFen)}元，${source}；未计商业补充保险，以医保部门核定为准）`
 }
+
+/** How an estimate was made, in one phrase: 按本院 DRG 病组支付标准（病组 ES31，参照 12 例结算）估算 */
+export function estimateBasisText (e: { basis: 'tariff' | 'history' | null, sample_size: number, basis_code: string | null }): string {
+  if (e.basis === 'tariff') return `按本院DRG病组支付标准（病组${e.basis_code ?? ''}，个人负担比例参照${e.sample_size}例结算）估算`
+  if (e.basis === 'history') return `按本院近一年同类诊断（${e.basis_code ?? ''}）${e.sample_size}例住院的个人负担中位数估算`
+  return '入院时暂无法预估'
+}
+
+/** The admission card of an estimate; with `reached`, the region's threshold it reaches. */
+export function estimateCard (e: { psn_part_amt: number | null, medfee_sumamt: number | null, basis: 'tariff' | 'history' | null, sample_size: number, basis_code: string | null }, reached: { threshold: { amount_fen: number | null, comparison: string }, source?: string } | null): Card {
+  const amount = `预估本次住院个人负担约${yuanText(Math.round((e.psn_part_amt ?? 0) * 100))}元`
+  const detail = `${estimateBasisText(e)}；实际金额以结算为准`
+  if (reached === null) return card('info', amount, detail)
+  const line = `${yuanText(reached.threshold.amount_fen ?? 0)}元${reached.threshold.comparison === '>=' ? '以上' : ''}`
+  return card('warning', `${amount}，达到${line}：请向患者及家属告知预估费用，并加强费用管控${reached.source === undefined ? '' : `（${reached.source}）`}`, detail)
+}
+
+/** The admission_estimate alert's message for staff. */
+export function estimateAlertText (row: Pick<StayListRow, 'mdtrt_id' | 'adm_dept_name' | 'name_masked'>, e: { psn_part_amt: number | null, basis: 'tariff' | 'history' | null, sample_size: number, basis_code: string | null }, rule: { threshold: { amount_fen: number | null, comparison: string }, source?: string }): string {
+  return `${who(row)}：预估本次住院个人负担约${yuanText(Math.round((e.psn_part_amt ?? 0) * 100))}元（${estimateBasisText(e)}），达到${yuanText(rule.threshold.amount_fen ?? 0)}元${rule.threshold.comparison === '>=' ? '以上' : ''}；请告知患者及家属预估费用，纳入重点监测${rule.source === undefined ? '' : `（${rule.source}）`}`
+}

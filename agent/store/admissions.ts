@@ -10,6 +10,8 @@ export interface AdmissionRow {
   begntime: string
   med_type: string | null
   dise_codg: string | null
+  /** the DRG group or pre-grouping the HIS sent (migration 9) */
+  drg_codg: string | null
   adm_dept_codg: string | null
   adm_dept_name: string | null
   diagnoses: string
@@ -43,13 +45,13 @@ export class AdmissionRepository {
     this.getStmt = db.prepare('SELECT * FROM admission WHERE mdtrt_id = ?')
     this.keyStmt = db.prepare('SELECT person_key, psn_cert_type, request_mac, status FROM admission WHERE mdtrt_id = ?')
     this.responseStmt = db.prepare('SELECT response FROM admission WHERE mdtrt_id = ?').pluck()
-    this.insertStmt = db.prepare(`INSERT INTO admission (mdtrt_id, person_key, psn_cert_type, name_masked, begntime, med_type, dise_codg,
+    this.insertStmt = db.prepare(`INSERT INTO admission (mdtrt_id, person_key, psn_cert_type, name_masked, begntime, med_type, dise_codg, drg_codg,
       adm_dept_codg, adm_dept_name, diagnoses, procedures, request_mac, response, treat_first_pay_later, primary_category, list_version,
       client, created_at, updated_at)
-      VALUES (@mdtrt_id, @person_key, @psn_cert_type, @name_masked, @begntime, @med_type, @dise_codg, @adm_dept_codg, @adm_dept_name,
+      VALUES (@mdtrt_id, @person_key, @psn_cert_type, @name_masked, @begntime, @med_type, @dise_codg, @drg_codg, @adm_dept_codg, @adm_dept_name,
       @diagnoses, @procedures, @request_mac, @response, @treat_first_pay_later, @primary_category, @list_version, @client, @now, @now)
       ON CONFLICT (mdtrt_id) DO NOTHING`)
-    this.updateStmt = db.prepare(`UPDATE admission SET name_masked = @name_masked, begntime = @begntime, med_type = @med_type, dise_codg = @dise_codg,
+    this.updateStmt = db.prepare(`UPDATE admission SET name_masked = @name_masked, begntime = @begntime, med_type = @med_type, dise_codg = @dise_codg, drg_codg = @drg_codg,
       adm_dept_codg = @adm_dept_codg, adm_dept_name = @adm_dept_name, diagnoses = @diagnoses, procedures = @procedures, request_mac = @request_mac,
       response = @response, treat_first_pay_later = @treat_first_pay_later, primary_category = @primary_category,
       list_version = @list_version, client = @client, updated_at = @now WHERE mdtrt_id = @mdtrt_id`)

@@ -382,6 +382,9 @@ CREATE TABLE settlement (
 CREATE INDEX settlement_stay ON settlement (mdtrt_id);
 CREATE INDEX settlement_person_year ON settlement (person_key, year, setl_time) WHERE setl_type = 'final' AND cancelled_at IS NULL;
 CREATE INDEX settlement_final_time ON settlement (setl_time) WHERE setl_type = 'final' AND cancelled_at IS NULL;
+-- The admission estimate reads these at admission: one index search each, not a scan.
+CREATE INDEX settlement_diag ON settlement (main_diag, setl_time) WHERE setl_type = 'final' AND cancelled_at IS NULL;
+CREATE INDEX settlement_drg ON settlement (drg_codg) WHERE setl_type = 'final' AND cancelled_at IS NULL;
 
 -- What the registry says a person had paid this year before this hospital's settlements: kept beside
 -- the list (not versioned with it: each row carries its own as_of, so a mix of old and new rows

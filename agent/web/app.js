@@ -23,8 +23,14 @@
     storage_failed: '数据库写入失败',
     sync_failed: '名单同步失败',
     list_stale: '名单过期',
-    backup_failed: '数据备份失败'
+    backup_failed: '数据备份失败',
+    reimbursement_low: '报销未达目标',
+    annual_burden: '年度负担超预警线',
+    admission_estimate: '入院预估负担较高'
   }
+  const MEASURE_LABEL = { reimbursement_ratio: '住院合规费用报销比例', protection_ratio: '综合保障率', psn_part_ratio: '个人负担率' }
+  const SETL_TYPE_LABEL = { pre: '预结算', final: '结算' }
+  const CANCEL_LABEL = { cancelled: '已撤销', replaced: '已被新的预结算替代' }
   const ROLE_LABEL = { billing: '结算', admin: '管理员', his: 'HIS' }
   const EXEMPTION_LABEL = { single_disease: '单病种付费', special_case: '特殊病例（已审批）' }
   const REASON_LABEL = { admission: '入院时在名单内', list_update: '住院期间名单更新后纳入' }
@@ -316,6 +322,47 @@
 
   // ---------------------------------------------------------------- overview (header)
 
+  // ---------------------------------------------------------------- 年度负担 (the month's burden list)
+
+  function lastMonth () {
+    const d = new Date()
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`
+  }
+
+  async function loadBurden () {
+    const month = $('burden-month').value || lastMonth()
+    const box = $('burden-body')
+    const q = `?month=${encodeURIComponent(month)}`
+    $('burden-xlsx').setAttribute('href', `${API}/reports/burden.xlsx${q}`)
+    $('burden-csv').setAttribute('href', `${API}/reports/burden.csv${q}`)
+    try {
+      const r = await api('GET', `/burden${q}`)
+      clear(box)
+      box.append(
+        h('h3', {}, `年度负担超预警线（${r.over_threshold.length} 人）`),
+        r.over_threshold.length === 0
+          ? h('p', { class: 'muted', text: '没有人达到年度负担预警线。' })
+          : h('table', { class: 'grid compact', dataset: { role: 'over-threshold' } },
+            h('thead', {}, h('tr', {}, ['住院号', '姓名', '科室', '达到时间', '年度累计个人负担(元)', '自费占比', '预警线(元)'].map((t) => h('th', { scope: 'col' }, t)))),
+            h('tbody', {}, r.over_threshold.map((o) => h('tr', {},
+              h('td', { class: 'id', text: o.mdtrt_id }), h('td', { text: o.name_masked ?? '—' }), h('td', { text: o.adm_dept_name ?? '—' }),
+              h('td', {}, when(o.crossed_at), o.crossed_this_month ? [' ', badge('level-warning', '本月新增')] : null),
+              h('td', { class: 'num', text: money(o.ytd_psn_part_amt) }), h('td', { class: 'num', text: pctText(o.ytd_out_of_catalog_ratio) }),
+              h('td', { class: 'num', text: o.threshold_amt === null ? '—' : money(o.threshold_amt) }))))),
+        h('h3', {}, `报销未达目标（${r.below_target.length} 次住院）`),
+        r.below_target.length === 0
+          ? h('p', { class: 'muted', text: '本月没有结算低于报销目标的住院。' })
+          : h('table', { class: 'grid compact', dataset: { role: 'below-target' } },
+            h('thead', {}, h('tr', {}, ['住院号', '姓名', '科室', '结算时间', '个人负担(元)', '未达目标'].map((t) => h('th', { scope: 'col' }, t)))),
+            h('tbody', {}, r.below_target.map((b) => h('tr', {},
+              h('td', { class: 'id', text: b.mdtrt_id }), h('td', { text: b.name_masked ?? '—' }), h('td', { text: b.adm_dept_name ?? '—' }),
+              h('td', { text: when(b.setl_time) }), h('td', { class: 'num', text: money(b.psn_part_amt) }),
+              h('td', { text: b.targets.filter((t) => t.met === false).map((t) => `${MEASURE_LABEL[t.measure] ?? t.measure} ${pctText(t.value)}`).join('；') }))))))
+    } catch (err) {
+      showError(err)
+    }
+  }
+
   // ---------------------------------------------------------------- 本地政策 (the region's rules)
 
   async function loadProfile () {
@@ -570,6 +617,58 @@
     return h('section', { class: 'detail-section' }, h('h3', {}, title), ...children)
   }
 
+  function pctText (ratio) {
+    return ratio === null || ratio === undefined ? '—' : `${(Math.round(Number(ratio) * 10_000) / 100).toFixed(2)}%`
+  }
+
+  function estimateText (e) {
+    if (e == null || e.basis === null) return '入院时暂无法预估'
+    const basis = e.basis === 'tariff'
+      ? `按本院DRG病组支付标准（病组${e.basis_code ?? ''}，参照${e.sample_size}例结算）估算`
+      : `按本院近一年同类诊断（${e.basis_code ?? ''}）${e.sample_size}例住院的个人负担中位数估算`
+    return `约 ${money(e.psn_part_amt)} 元（${basis}）`
+  }
+
+  /** 个人负担与结算: the estimate, the burden from the settlements, 再救助, each settlement, the notice. */
+  function burdenSection (s) {
+    const b = s.burden
+    const id = encodeURIComponent(s.mdtrt_id)
+    const rows = []
+    rows.push(h('dt', {}, '入院预估个人负担'), h('dd', { dataset: { role: 'estimate' }, text: estimateText(s.estimate) }))
+    if (b != null) {
+      rows.push(h('dt', {}, b.setl_type === 'pre' ? '个人负担（预结算）' : '个人负担'), h('dd', { dataset: { role: 'psn-part' }, text: `${money(b.psn_part_amt)} 元（个人负担率 ${pctText(b.psn_part_ratio)}）` }))
+      rows.push(h('dt', {}, '基金支付'), h('dd', { text: `${money(b.fund_pay_sumamt)} 元（报销比例 ${pctText(b.reimbursement_ratio)}，综合保障率 ${pctText(b.protection_ratio)}）` }))
+      for (const t of b.targets ?? []) {
+        rows.push(h('dt', {}, MEASURE_LABEL[t.measure] ?? t.measure), h('dd', {}, badge(t.met === false ? 'level-warning' : 'level-info', t.met === false ? '未达目标' : t.met === true ? '达标' : '无法计算'), ` ${pctText(t.value)}（目标 ${t.comparison === '<=' ? '≤' : '≥'} ${pctText(t.target)}，${t.source}）`))
+      }
+      rows.push(h('dt', {}, `${b.ytd_year} 年累计个人负担`), h('dd', { dataset: { role: 'ytd' } },
+        `${money(b.ytd_psn_part_amt)} 元`, b.ytd_as_of === null ? '' : `（含名单统计截至 ${b.ytd_as_of} 的累计）`,
+        b.annual_threshold === null ? '' : [' ', badge(b.annual_threshold_crossed ? 'level-warning' : 'level-info', b.annual_threshold_crossed ? '已达预警线' : `预警线 ${money(b.annual_threshold.amount)} 元`)]))
+      if (b.reassist_est_amt !== null) rows.push(h('dt', {}, '再救助（预计）'), h('dd', { dataset: { role: 'reassist' }, text: `本次 ${money(b.reassist_est_amt)} 元，本年累计 ${money(b.reassist_ytd_amt)} 元（以医保部门核定为准）` }))
+    }
+    const list = s.settlements ?? []
+    return h('section', { class: 'detail-section wide', dataset: { role: 'burden' } },
+      h('h3', {}, '个人负担与结算 ',
+        h('a', { class: 'btn btn-ghost', href: `${API}/stays/${id}/notice`, target: '_blank', rel: 'noopener', dataset: { role: 'print-notice' } }, '打印告知书'),
+        ' ',
+        h('a', { class: 'btn btn-ghost', href: `${API}/stays/${id}/notice.pdf`, target: '_blank', rel: 'noopener' }, '告知书 PDF')),
+      h('dl', { class: 'kv' }, rows),
+      list.length === 0
+        ? h('p', { class: 'muted', text: '尚未收到结算信息（HIS 在预结算、结算后发送）。' })
+        : h('table', { class: 'grid compact', dataset: { role: 'settlements' } },
+          h('thead', {}, h('tr', {},
+            h('th', { scope: 'col' }, '结算ID'), h('th', { scope: 'col' }, '类型'), h('th', { scope: 'col' }, '时间'),
+            h('th', { scope: 'col', class: 'num' }, '医疗费用(元)'), h('th', { scope: 'col', class: 'num' }, '基金支付(元)'), h('th', { scope: 'col', class: 'num' }, '个人负担(元)'), h('th', { scope: 'col' }, '状态'))),
+          h('tbody', {}, list.map((x) => h('tr', { class: x.cancel_reason === null ? '' : 'muted' },
+            h('td', { class: 'id', text: x.setl_id }),
+            h('td', { text: SETL_TYPE_LABEL[x.setl_type] ?? x.setl_type }),
+            h('td', { text: when(x.setl_time) }),
+            h('td', { class: 'num', text: money(x.medfee_sumamt) }),
+            h('td', { class: 'num', text: money(x.fund_pay_sumamt) }),
+            h('td', { class: 'num', text: money(x.psn_part_amt) }),
+            h('td', { text: x.cancel_reason === null ? (x.before_discharge ? '有效（出院登记前结算）' : '有效') : (CANCEL_LABEL[x.cancel_reason] ?? x.cancel_reason) }))))))
+  }
+
   function renderDetail ({ stay, gate }) {
     const s = stay
     const t = s.totals ?? {}
@@ -652,7 +751,7 @@
           a.message, ' ',
           badge('state', a.state === 'acknowledged' && a.acknowledged_by ? `已确认（${a.acknowledged_by}）` : (STATE_LABEL[a.state] ?? a.state))))))
 
-    body.append(h('div', { class: 'detail-grid' }, overview, h('div', { class: 'detail-stack' }, totals, gateBox), top, exemptions, alerts))
+    body.append(h('div', { class: 'detail-grid' }, overview, h('div', { class: 'detail-stack' }, totals, gateBox), burdenSection(s), top, exemptions, alerts))
     const flash = document.getElementById('exemption-flash')
     if (flash !== null) flash.focus()
   }
@@ -1108,6 +1207,11 @@
       $('token-name').focus()
     })
     $('user-form').addEventListener('submit', onCreateUser)
+    $('burden-month').value = lastMonth()
+    $('burden-form').addEventListener('submit', (event) => { event.preventDefault(); void loadBurden() })
+    $('burden-month').addEventListener('change', () => { void loadBurden() })
+    // Loaded when opened: the list names patients, and its producing is audited.
+    $('burden-section').addEventListener('toggle', () => { if ($('burden-section').open && state.me !== null) void loadBurden() })
     $('sync-button').addEventListener('click', () => { void onSync() })
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && state.me !== null) {

@@ -11,6 +11,7 @@ import alertRoutes from './alerts.ts'
 import eventRoutes from './events.ts'
 import adminRoutes from './admin.ts'
 import profileRoutes from './profile.ts'
+import burdenRoutes from './burden.ts'
 
 export default async function staffApi (fastify: FastifyInstance): Promise<void> {
   fastify.addHook('onRequest', fastify.refuseCrossOrigin)
@@ -22,4 +23,5 @@ export default async function staffApi (fastify: FastifyInstance): Promise<void>
   await fastify.register(eventRoutes)
   await fastify.register(adminRoutes)
   await fastify.register(profileRoutes)
+  await fastify.register(burdenRoutes)
 }
