@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { build, fangpin, person, syntheticCertno, tempDir, ROOT, type Built } from './helper.ts'
 import { admit, charge, line, POOR, POOR2, records as poorRecords } from './charge-fixture.ts'
+import { settleFinal } from './settlement-fixture.ts'
 import { loadConfig } from '../agent/config.ts'
 import { loadProfile } from '../profile/profile.ts'
 import { openStore } from '../agent/store/store.ts'
@@ -73,6 +74,8 @@ async function seedStays (b: Built): Promise<string[]> {
     const res = await charge(b, id, [...lines])
     if (res.status !== 200) throw new Error(res.text)
   }
+  // The platform's settlement of one of them: the patient's own burden is restored with the stay.
+  await settleFinal(b, 'ZY-B2', 'S-B2', '2026-11-26 09:00:00', { medfee: 53_000, fulamt: 3_000, fund: 40_000 })
   return ['ZY-B1', 'ZY-B2']
 }
 
@@ -148,6 +151,7 @@ t.test('an online backup of a database being written to restores into an agent t
   t.same(fromBackup, original, 'same eligibility answers, same stays, totals and discharge gate, same inpatient list')
   t.equal((original as any[])[0].json.treat_first_pay_later, true, 'and the answers are real ones')
   t.equal((original as any[])[5].json.totals.medfee_sumamt, 10200)
+  t.same((original as any[])[6].json.settlements.map((x: any) => x.setl_id), ['S-B2'], 'with its settlement')
 })
 
 t.test('restore refuses while an agent has the data directory open, and changes nothing', async (t) => {
