@@ -1,7 +1,7 @@
 // The house in layers, checked on every `npm test`. Each rule says what may not import what; a
 // forbidden import fails the check with the rule's name and its comment. The layers, bottom up:
 //
-//   base ← identity, profile ← lists ← (registry: the county's tools)
+//   base ← identity, profile ← lists ← catalog ← (registry: the county's tools)
 //   base, identity, profile ← agent/errors ← agent/store ← agent/rules ← agent/intake
 //        ← agent/config, agent/demo ← agent/plugins, agent/routes ← agent/app, server, cli
 //   base, profile, agent/errors ← agent/notice (renders the admission notice) ← agent/config,
@@ -41,6 +41,20 @@ module.exports = {
       comment: 'lists/ reads the county\'s list files for the agent and for the registry publisher alike: it imports neither.',
       from: { path: '^lists/' },
       to: { path: '^(registry|agent)/' }
+    },
+    {
+      name: 'catalog-files-are-shared',
+      comment: 'catalog/ reads the insurance catalog\'s files for the agent and for the registry publisher alike: like lists/, it imports base, identity, profile and lists, never the registry tool, the agent, tests or benchmarks.',
+      severity: 'error',
+      from: { path: '^catalog/' },
+      to: { path: '^(registry|agent|test|bench)/' }
+    },
+    {
+      name: 'foundations-know-no-catalog',
+      comment: 'base/, identity/, profile/ and lists/ sit below catalog/: they import nothing of it.',
+      severity: 'error',
+      from: { path: '^(base|identity|profile|lists)/' },
+      to: { path: '^catalog/' }
     },
     {
       name: 'registry-imports-no-agent-code',
@@ -144,7 +158,7 @@ module.exports = {
       name: 'no-tests-in-the-product',
       severity: 'error',
       comment: 'Product code never imports tests or benchmarks.',
-      from: { path: '^(base|identity|profile|lists|registry|agent)/' },
+      from: { path: '^(base|identity|profile|lists|catalog|registry|agent)/' },
       to: { path: '^(test|bench)/' }
     },
     {

@@ -26,21 +26,25 @@ import listWatchPlugin from './plugins/app/list-watch.ts'
 import localSettingsPlugin from './plugins/app/local-settings.ts'
 import syncPlugin from './plugins/app/sync.ts'
 import backupPlugin from './plugins/app/backup.ts'
+import catalogSyncPlugin from './plugins/app/catalog-sync.ts'
 import hisApi from './routes/his/index.ts'
 import staffApi from './routes/staff/index.ts'
 import healthRoutes from './routes/ops/health.ts'
 import pageRoutes from './routes/ops/page.ts'
+import { stopNoticePdfWorker } from './notice/notice-pdf.ts'
 import { endDemoAccess } from './demo/demo-access.ts'
 
 
 /** The HTTP contract's schemas, registered by $id so routes and OpenAPI share them. */
 export const API_SCHEMAS = ['error', 'card', 'identity-view', 'list-view', 'severe-disease', 'estimate', 'decision', 'admission-request', 'eligibility-request', 'readiness', 'sync-status', 'sync-result',
   'fee-detail', 'charge-request', 'precheck-request', 'totals', 'alert', 'charge-result', 'precheck-result', 'exemption-request',
-  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list', 'profile-view', 'burden', 'settlement-view', 'settlement-request', 'settlement-result']
+  'exemption-result', 'discharge-check', 'discharge-request', 'discharge-result', 'inpatient', 'inpatient-list', 'stay', 'alert-list', 'profile-view', 'burden', 'settlement-view', 'settlement-request', 'settlement-result',
+  'line-level', 'catalog-product', 'catalog-alternatives', 'catalog-item', 'catalog-status', 'catalog-item-answer', 'catalog-search']
 
 /** The staff page's schemas: the same discipline, not part of the HIS contract (kept out of /docs). */
 export const STAFF_SCHEMAS = ['staff-login-request', 'staff-me', 'staff-logout-result', 'staff-overview', 'staff-stay-view', 'staff-exemption-request',
-  'staff-token', 'staff-token-list', 'staff-token-request', 'staff-token-revoked', 'staff-user', 'staff-user-list', 'staff-user-request', 'staff-unlock-result', 'staff-burden-report']
+  'staff-token', 'staff-token-list', 'staff-token-request', 'staff-token-revoked', 'staff-user', 'staff-user-list', 'staff-user-request', 'staff-unlock-result',
+  'staff-burden-report', 'staff-catalog-drift']
 
 export function loadApiSchemas (): Array<Record<string, unknown>> {
   return [...API_SCHEMAS, ...STAFF_SCHEMAS].map((id) => JSON.parse(readFileSync(schemaFile(id), 'utf8')) as Record<string, unknown>)
@@ -237,6 +241,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(metricsPlugin)
   // A registry list of real people ends the demo's well-known token and sign-in in its flip.
   await app.register(syncPlugin, { autoStart: opts.autoSync, atRealList: () => endDemoAccess(app.store, 'sync') })
+  // The catalog channel of the same registry, on the same schedule.
+  await app.register(catalogSyncPlugin, { autoStart: opts.autoSync })
   await app.register(staffAuthPlugin)
   await app.register(listWatchPlugin)
   await app.register(backupPlugin, { autoStart: opts.autoBackup })
@@ -246,5 +252,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(staffApi, { prefix: '/staff/api' })
   await app.register(healthRoutes)
   await app.register(pageRoutes)
+  // The notice PDF's worker (started on the first PDF) goes with the app.
+  app.addHook('onClose', async () => { await stopNoticePdfWorker() })
   return app
 }

@@ -49,6 +49,8 @@ export interface Config {
   logMaxSize: string
   /** a Chinese font file for the admission notice PDF, before the packaged and system fonts; null: none set */
   noticeFont: string | null
+  /** FANGPIN_INSU_ADMDVS: the hospital's insurance region for catalog rows; null: the profile's region */
+  insuAdmdvs: string | null
 }
 
 export interface TlsConfig {
@@ -226,9 +228,16 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`FANGPIN_NOTICE_FONT="${noticeFontRaw}" is not usable: ${problem}. Set the path of a TrueType or OpenType font with Chinese characters (e.g. C:\\Windows\\Fonts\\simsun.ttc, /usr/share/fonts/truetype/wqy/wqy-microhei.ttc), or unset it to use the font that comes with the agent`)
     }
   }
+  // Catalogs are provincial and regions are nested (450206 ⊂ 450200 ⊂ 450000): the code decides
+  // which rows count, so a mistyped one would silently classify by another region's catalog.
+  const insuRaw = env.FANGPIN_INSU_ADMDVS?.trim() ?? ''
+  const insuAdmdvs = insuRaw === '' ? null : insuRaw
+  if (insuAdmdvs !== null && !/^\d{6}$/.test(insuAdmdvs)) {
+    problems.push(`FANGPIN_INSU_ADMDVS="${insuRaw}" is not valid: set the hospital's 6-digit insurance region code (医保区划, e.g. 450206), or unset it to use the profile's region`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   return {
-    dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, syncTimeoutMinutes, syncMinBytesPerSec, registryDemo: false,
+    insuAdmdvs, dataDir: resolve(dataDir), host, port, profile, tz, staleHours, sessionIdleMinutes, logLevel, bodyLimit, registryUrl, registryPublicKey, syncCron, syncTimeoutMinutes, syncMinBytesPerSec, registryDemo: false,
     tls, allowPlaintext, backupDir, backupCron, backupKeep, logFile, logKeep, logMaxSize, noticeFont
   }
 }

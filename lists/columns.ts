@@ -5,7 +5,8 @@
 // are never taken for the person's own name or number.
 import { toHalfWidth } from './list-record.ts'
 
-export type ListField = 'psn_name' | 'certno' | 'psn_cert_type' | 'category' | 'begntime' | 'endtime' | 'source'
+export type ListField = 'psn_name' | 'certno' | 'psn_cert_type' | 'category' | 'begntime' | 'endtime' | 'source' |
+  'ytd_psn_part_amt' | 'ytd_medfee_sumamt' | 'ytd_fulamt_ownpay_amt' | 'ytd_as_of'
 
 /** Accepted header texts per field; the first is the one named in messages. */
 export const HEADER_NAMES: Record<ListField, readonly string[]> = {
@@ -15,7 +16,12 @@ export const HEADER_NAMES: Record<ListField, readonly string[]> = {
   category: ['人员类别', '身份类别', '救助身份', '人员身份', '身份类型'],
   begntime: ['身份生效时间', '认定时间', '开始时间', '生效时间', '纳入时间', '认定日期', '开始日期', '生效日期', '纳入日期'],
   endtime: ['身份终止时间', '退出时间', '结束时间', '终止时间', '退出日期', '结束日期', '终止日期'],
-  source: ['发证部门', '来源', '认定部门', '数据来源']
+  source: ['发证部门', '来源', '认定部门', '数据来源'],
+  // The year's figures as 医保 passes them on (000 四(三)1): optional, all for one person alike.
+  ytd_psn_part_amt: ['年度累计个人负担', '年度个人负担', '累计个人负担'],
+  ytd_medfee_sumamt: ['年度累计医疗费用', '年度医疗费用', '累计医疗费用'],
+  ytd_fulamt_ownpay_amt: ['年度累计自费', '年度累计自费费用', '累计自费'],
+  ytd_as_of: ['统计截至', '统计截止', '统计截至日期', '统计截止日期', '累计截至']
 }
 
 /** Columns a list cannot do without: the key, what the person is, and since when. */
@@ -123,7 +129,11 @@ export const FIELD_LABELS: Record<ListField, string> = {
   category: '人员类别',
   begntime: '身份生效时间',
   endtime: '身份终止时间',
-  source: '发证部门'
+  source: '发证部门',
+  ytd_psn_part_amt: '年度累计个人负担',
+  ytd_medfee_sumamt: '年度累计医疗费用',
+  ytd_fulamt_ownpay_amt: '年度累计自费',
+  ytd_as_of: '统计截至'
 }
 
 export function missingColumnReason (field: ListField): string {

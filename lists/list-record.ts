@@ -25,8 +25,10 @@ export interface ListRecord {
   psn_cert_type: string
   psn_name: string | null
   identities: IdentityRecord[]
-  /** 年度累计个人负担 in fen, registry files only */
+  /** 年度累计个人负担 in fen, registry files only (the first format; ytd below supersedes it) */
   ytd_oop?: number
+  /** the registry's year-to-date figures with their 统计截至 (lists/ytd.ts) */
+  ytd?: ListYtd
 }
 
 export interface RowProblem {
@@ -58,6 +60,8 @@ export interface ReadOptions {
 }
 
 /** Thrown when a file cannot be read as a list at all (wrong format, corrupt, encrypted). */
+import type { ListYtd } from './ytd.ts'
+
 export class ListFileError extends Error {
   override name = 'ListFileError'
 }

@@ -2,6 +2,7 @@
 // writes snapshots and deltas. A file of a million people is streamed line by line; only the
 // records and the set of keys seen are kept.
 import { createReadStream, readFileSync } from 'node:fs'
+import { readYtd } from './ytd.ts'
 import { open } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { createGunzip } from 'node:zlib'
@@ -96,7 +97,7 @@ function schemaProblems (line: number, data: unknown, errors: ErrorObject[]): Ro
 }
 
 interface RawIdentity { category: string, begntime: string, endtime?: string | null, source?: string | null }
-interface RawRecord { op: 'upsert' | 'delete', certno: string, psn_cert_type?: string, psn_name?: string | null, identities?: RawIdentity[], ytd_oop?: number }
+interface RawRecord { op: 'upsert' | 'delete', certno: string, psn_cert_type?: string, psn_name?: string | null, identities?: RawIdentity[], ytd_oop?: number, ytd_psn_part_amt?: number | string, ytd_medfee_sumamt?: number | string, ytd_fulamt_ownpay_amt?: number | string, ytd_as_of?: string }
 
 /**
  * Checks one parsed registry record (schema, ID number, categories, windows) and returns it
@@ -133,6 +134,9 @@ export function checkRegistryRecord (data: unknown, line: number, opts: { profil
     const source = id.source === undefined || id.source === null || id.source.trim() === '' ? null : id.source.trim()
     for (const c of found) identities.push({ category: c.id, begntime: begin, endtime: end, source })
   })
+  const text = (v: number | string | undefined): string => v === undefined ? '' : String(v)
+  const ytd = readYtd({ ytd_psn_part_amt: text(raw.ytd_psn_part_amt), ytd_medfee_sumamt: text(raw.ytd_medfee_sumamt), ytd_fulamt_ownpay_amt: text(raw.ytd_fulamt_ownpay_amt), ytd_as_of: text(raw.ytd_as_of) }, tz)
+  for (const p of ytd.problems) problems.push({ row: line, column: p.field, value: p.value, reason: p.reason })
   if (problems.length > 0 || !type.ok || checked === undefined || !checked.ok) return { problems }
 
   const record: ListRecord = {
@@ -144,6 +148,7 @@ export function checkRegistryRecord (data: unknown, line: number, opts: { profil
   }
   addIdentities(record, identities)
   if (raw.ytd_oop !== undefined) record.ytd_oop = raw.ytd_oop
+  if (ytd.ytd !== undefined) record.ytd = ytd.ytd
   return { record, problems }
 }
 

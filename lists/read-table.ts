@@ -16,6 +16,7 @@ import {
 import type { IdentityRecord, ListRecord, ReadOptions, ReadResult, RowProblem } from './list-record.ts'
 import { count, MAX_CELL_CHARS, MAX_COLUMNS, MAX_CSV_RECORD_CHARS, MAX_ROWS } from './limits.ts'
 import { openCheckedXlsx, openPart } from './xlsx-zip.ts'
+import { readYtd, sameYtd, type ListYtd } from './ytd.ts'
 import type { Merge } from './xlsx-zip.ts'
 
 /** A cell as the row processor sees it: exceljs's rich text, formulas and hyperlinks already reduced. */
@@ -214,7 +215,8 @@ class RowProcessor {
     const at = (f: ListField): number => map[f]?.index ?? -1
     this.idx = {
       psn_name: at('psn_name'), certno: at('certno'), psn_cert_type: at('psn_cert_type'), category: at('category'),
-      begntime: at('begntime'), endtime: at('endtime'), source: at('source')
+      begntime: at('begntime'), endtime: at('endtime'), source: at('source'),
+      ytd_psn_part_amt: at('ytd_psn_part_amt'), ytd_medfee_sumamt: at('ytd_medfee_sumamt'), ytd_fulamt_ownpay_amt: at('ytd_fulamt_ownpay_amt'), ytd_as_of: at('ytd_as_of')
     }
   }
 
@@ -320,6 +322,23 @@ class RowProcessor {
 
     const key = certno === undefined ? undefined : recordKey(certType, certno)
     const existing = key === undefined ? undefined : this.records.get(key)
+    // The year's figures are the person's, repeated on each of their rows: they must agree.
+    let ytd: ListYtd | undefined
+    if (idx.ytd_psn_part_amt >= 0 || idx.ytd_medfee_sumamt >= 0 || idx.ytd_fulamt_ownpay_amt >= 0) {
+      const asOfCell = get(idx.ytd_as_of)
+      const asOf = asOfCell instanceof Date || typeof asOfCell === 'number' ? this.time(asOfCell, true) : null
+      const read = readYtd({
+        ytd_psn_part_amt: cellText(get(idx.ytd_psn_part_amt)),
+        ytd_medfee_sumamt: cellText(get(idx.ytd_medfee_sumamt)),
+        ytd_fulamt_ownpay_amt: cellText(get(idx.ytd_fulamt_ownpay_amt)),
+        ytd_as_of: asOf !== null && asOf.ok && asOf.value !== null ? asOf.value : cellText(asOfCell)
+      }, this.opts.tz)
+      for (const p of read.problems) this.addProblem(problems, row, p.field, p.reason, p.value)
+      ytd = read.ytd
+      if (ytd !== undefined && existing?.ytd !== undefined && !sameYtd(ytd, existing.ytd)) {
+        this.addProblem(problems, row, 'ytd_psn_part_amt', `同一人的年度累计数据与第${this.firstRow.get(key!) ?? '?'}行不同`)
+      }
+    }
     if (existing !== undefined && key !== undefined && existing.psn_name !== null && psnName !== null && existing.psn_name !== psnName) {
       this.addProblem(problems, row, idx.psn_name < 0 ? 'certno' : 'psn_name', `证件号码与第${this.firstRow.get(key) ?? '?'}行相同但姓名不同`, psnName)
     }
@@ -335,11 +354,13 @@ class RowProcessor {
     const identities: IdentityRecord[] = found.map((c) => ({ category: c.id, begntime: begin.value as string, endtime: end.value, source }))
     if (existing === undefined) {
       const rec: ListRecord = { op: 'upsert', certno, psn_cert_type: certType, psn_name: psnName, identities: [] }
+      if (ytd !== undefined) rec.ytd = ytd
       addIdentities(rec, identities)
       this.records.set(key, rec)
       this.firstRow.set(key, row)
     } else {
       if (existing.psn_name === null) existing.psn_name = psnName
+      if (existing.ytd === undefined && ytd !== undefined) existing.ytd = ytd
       addIdentities(existing, identities)
     }
   }

@@ -8,6 +8,7 @@ import { DEFAULT_TZ, isValidTimeZone } from '../base/local-time.ts'
 import { DEFAULT_PROFILE, loadProfile, ProfileError } from '../profile/profile.ts'
 import { readPrivateKey, RegistryKeyError } from './manifest.ts'
 import { EX_USAGE, UsageError, processIo, progressBar, type Io } from '../base/terminal.ts'
+import { cmdPublishCatalog, PUBLISH_CATALOG_USAGE } from './cli-catalog.ts'
 
 export const REGISTRY_USAGE = `usage:
   fangpin registry keygen --out <dir> [--force]
@@ -19,7 +20,7 @@ export const REGISTRY_USAGE = `usage:
       (region: 6-digit code, default the profile's; expires-days default 40)
   fangpin registry serve <dir> [--port N] [--host H]
       serve <dir> over HTTP (default 127.0.0.1:8090; --host 0.0.0.0 for the network)
-`
+` + PUBLISH_CATALOG_USAGE
 
 export interface RegistryIo extends Io {
   /** for serve: resolves when the server should stop (default: SIGINT or SIGTERM) */
@@ -226,6 +227,7 @@ export async function registryCommand (args: string[], io: Partial<RegistryIo> =
     if (sub === 'keygen') return await cmdKeygen(rest, full)
     if (sub === 'publish') return await cmdPublish(rest, full)
     if (sub === 'serve') return await cmdServe(rest, full)
+    if (sub === 'publish-catalog') return await cmdPublishCatalog(rest, full)
     if (sub === 'help' || sub === '--help' || sub === '-h') {
       full.out.write(REGISTRY_USAGE)
       return 0

@@ -131,3 +131,58 @@ export function publicKeyBase64 (key: KeyObject): string {
   const der = key.export({ type: 'spki', format: 'der' })
   return der.subarray(der.length - 32).toString('base64')
 }
+
+// ---------------------------------------------------------------------------------------------
+// The second channel: the insurance catalog, published by the same county office with the same
+// key, beside the list: catalog-manifest.json and catalog-<seq>.ndjson.gz (catalog/ndjson.ts).
+
+export const CATALOG_MANIFEST_FILE = 'catalog-manifest.json'
+
+/** Names a catalog manifest may point at: bare names only, like the list's. */
+export const CATALOG_DATA_FILE = /^catalog-(\d+)\.ndjson\.gz$/
+
+/** The catalog record format this agent reads (catalog/ndjson.ts). */
+export const CATALOG_SCHEMA_VERSION = 1
+
+/**
+ * catalog-manifest.json. `channel` is signed with the rest: a list manifest can never pass for a
+ * catalog manifest, nor the other way round.
+ */
+export interface CatalogManifest {
+  channel: 'catalog'
+  seq: number
+  created_at: string
+  expires_at: string
+  region: string
+  schema_version: number
+  file: string
+  size: number
+  sha256: string
+  record_count: number
+  /** item records (catalog rows) in the file */
+  items: number
+  /** 集采中选 records in the file (0: the publish carries no 集采 list) */
+  vbp: number
+  signature?: string
+}
+
+function documentBytes (doc: { signature?: string }): Buffer {
+  const { signature: _signature, ...rest } = doc
+  return Buffer.from(canonicalJson(rest), 'utf8')
+}
+
+/** Signs any manifest-like document (canonical JSON of every field but the signature). */
+export function signDocument<T extends { signature?: string }> (doc: T, privateKey: KeyObject): T {
+  const unsigned = { ...doc }
+  delete unsigned.signature
+  return { ...unsigned, signature: sign(null, documentBytes(unsigned), privateKey).toString('base64') }
+}
+
+export function verifyDocument (doc: { signature?: unknown }, publicKey: KeyObject): boolean {
+  if (typeof doc.signature !== 'string' || doc.signature === '') return false
+  try {
+    return verify(null, documentBytes(doc as { signature?: string }), publicKey, Buffer.from(doc.signature, 'base64'))
+  } catch {
+    return false
+  }
+}

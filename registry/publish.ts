@@ -3,6 +3,7 @@
 // the order of writes is the protocol: data files first (temp name, fsync, rename), manifest.json
 // last, so a reader never sees a manifest that points at a missing or half-written file.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
+import { yuanText } from '../lists/ytd.ts'
 import {
   createReadStream, createWriteStream, existsSync, linkSync, mkdirSync,
   readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, type WriteStream
@@ -94,6 +95,10 @@ interface OutRecord {
   psn_name: string | null
   identities: Array<{ category: string, begntime: string, endtime: string | null, source: string | null }>
   ytd_oop?: number
+  ytd_psn_part_amt?: string
+  ytd_medfee_sumamt?: string
+  ytd_fulamt_ownpay_amt?: string
+  ytd_as_of?: string
 }
 
 function cmp (a: string, b: string): number {
@@ -123,6 +128,12 @@ function outRecord (r: ListRecord): OutRecord {
     cmp(a.endtime ?? '', b.endtime ?? '') || cmp(a.source ?? '', b.source ?? ''))
   const out: OutRecord = { op: 'upsert', certno: r.certno, psn_cert_type: certType(r), psn_name: r.psn_name ?? null, identities }
   if (r.ytd_oop !== undefined) out.ytd_oop = r.ytd_oop
+  if (r.ytd !== undefined) {
+    if (r.ytd.psn_part_fen !== null) out.ytd_psn_part_amt = yuanText(r.ytd.psn_part_fen)
+    if (r.ytd.medfee_fen !== null) out.ytd_medfee_sumamt = yuanText(r.ytd.medfee_fen)
+    if (r.ytd.fulamt_fen !== null) out.ytd_fulamt_ownpay_amt = yuanText(r.ytd.fulamt_fen)
+    out.ytd_as_of = r.ytd.as_of
+  }
   return out
 }
 
@@ -398,8 +409,8 @@ function dataFileSeq (name: string): number | null {
   return Number(m[1] ?? m[3])
 }
 
-/** One publish at a time per directory: two would both take the same sequence number. */
-function lock (dir: string): () => void {
+/** One publish at a time per directory (either channel): two would both take the same sequence number. */
+export function lock (dir: string): () => void {
   const file = join(dir, '.publish.lock')
   // The pid is in the file before the file has its name (link), so a second publish never reads
   // an empty lock and takes it for a dead one.

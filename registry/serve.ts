@@ -1,5 +1,6 @@
 // A static server for a registry directory, for counties without a web server (and for tests).
-// It serves exactly what the protocol names — manifest.json and the data files — and nothing else
+// It serves exactly what the protocol names — manifest.json and the data files, and the catalog
+// channel's catalog-manifest.json and catalog-<seq>.ndjson.gz — and nothing else
 // in the directory (the private key may well sit beside them). Agents download over links that
 // drop: ETags and Range let them revalidate cheaply and resume a cut download.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -9,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { AddressInfo } from 'node:net'
-import { DATA_FILE, MANIFEST_FILE } from './manifest.ts'
+import { CATALOG_DATA_FILE, CATALOG_MANIFEST_FILE, DATA_FILE, MANIFEST_FILE } from './manifest.ts'
 
 export const DEFAULT_PORT = 8090
 export const DEFAULT_HOST = '127.0.0.1'
@@ -40,7 +41,12 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0)
 const REQUEST_PATH = /^\/([A-Za-z0-9][A-Za-z0-9.-]*)$/
 
 function servable (name: string): boolean {
-  return name === MANIFEST_FILE || DATA_FILE.test(name)
+  return manifestFile(name) || DATA_FILE.test(name) || CATALOG_DATA_FILE.test(name)
+}
+
+/** The two channels' signed manifests (the list's, the catalog's): revalidated, never cached as immutable. */
+function manifestFile (name: string): boolean {
+  return name === MANIFEST_FILE || name === CATALOG_MANIFEST_FILE
 }
 
 /**
@@ -162,9 +168,9 @@ async function answer (dir: string, etags: EtagCache, req: IncomingMessage, res:
       'accept-ranges': 'bytes',
       // The manifest changes at every publish and must be revalidated; a data file never changes
       // under its name (a new sequence gets a new name), so caches and CDNs may keep it.
-      'cache-control': name === MANIFEST_FILE ? 'no-cache' : 'public, max-age=31536000, immutable',
+      'cache-control': manifestFile(name) ? 'no-cache' : 'public, max-age=31536000, immutable',
       // Never Content-Encoding: gzip — clients would unpack the file and its sha256 would not match.
-      'content-type': name === MANIFEST_FILE ? 'application/json' : 'application/gzip',
+      'content-type': manifestFile(name) ? 'application/json' : 'application/gzip',
       'x-content-type-options': 'nosniff'
     }
 

@@ -12,7 +12,7 @@ import { PROJECT_DIR } from '../base/paths.ts'
 import { sha256File } from '../base/files.ts'
 
 /** What the agent needs at run time (tests, benchmarks and CI files stay out). */
-const APP_FILES = ['package.json', 'package-lock.json', 'README.md', 'tsconfig.json', 'bin', 'agent', 'base', 'identity', 'profile', 'lists', 'registry', 'schemas', 'docs']
+const APP_FILES = ['package.json', 'package-lock.json', 'README.md', 'tsconfig.json', 'bin', 'agent', 'base', 'identity', 'profile', 'lists', 'catalog', 'registry', 'schemas', 'docs']
 
 /** The top-level package folders of the production dependency tree (nested ones come with them). */
 function productionPackages (root: string): string[] {

@@ -28,7 +28,7 @@ export function profileFrom (config: Config): LoadedProfile {
 export function openAgent (config: Config, io: Io): Agent {
   const profile = profileFrom(config)
   const store = openStore(config.dataDir)
-  const ctx = createContext({ store, profile, settings: { tz: config.tz, staleHours: config.staleHours, sessionIdleMinutes: config.sessionIdleMinutes } })
+  const ctx = createContext({ store, profile, settings: { tz: config.tz, staleHours: config.staleHours, sessionIdleMinutes: config.sessionIdleMinutes, ...(config.insuAdmdvs !== null ? { insuAdmdvs: config.insuAdmdvs } : {}) } })
   return { config, profile, store, rules: createRules(ctx), actor: { kind: 'operator', user: io.env.USER ?? 'unknown' }, close: () => store.close() }
 }
 

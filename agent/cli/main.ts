@@ -15,6 +15,7 @@ import { syncCommand } from './sync.ts'
 import { tlsCommand } from './tls.ts'
 import { serviceCommand } from './service.ts'
 import { backupCommand, restoreCommand } from './backup.ts'
+import { catalogCommand } from './catalog.ts'
 import { profileCommand } from './profile.ts'
 import { tariffCommand } from './tariff.ts'
 import { reportCommand } from './report.ts'
@@ -39,6 +40,11 @@ usage:
                                              passwords), from every address
   fangpin status                             list version, age, counts, tokens
   fangpin sync                               fetch the registry's list now (exit 0 when current)
+  fangpin catalog import <file>… [--mapping <file>]… [--vbp <file>]… [--allow-partial]
+                                             load the insurance catalog, the hospital's code mapping
+                                             and the 集采中选 list (xlsx, csv, 1301/1302/1305/1306 downloads)
+  fangpin catalog status                     what catalog is loaded; items whose HIS level disagrees
+  fangpin catalog sync                       fetch the registry's catalog now
   fangpin profile show [id|file]             the region's rules in Chinese, each with its clause
                                              (default: FANGPIN_PROFILE)
   fangpin profile check <file>               validate a hospital's local settings file and list the
@@ -70,6 +76,7 @@ county registry (publisher side):
   fangpin registry keygen --out <dir>
   fangpin registry publish --from <xlsx|csv|ndjson> --out <dir> --key <private key> [--region <code>] [--expires-days N]
   fangpin registry serve <dir> [--port N]
+  fangpin registry publish-catalog --from <file>… [--vbp <file>]… --out <dir> --key <private key> [--region <code>]
 
 configuration (environment):
   FANGPIN_DATA_DIR     data directory (default ./data)
@@ -99,6 +106,7 @@ configuration (environment):
   FANGPIN_LOG_MAX_SIZE     rotate a log file at this size (default 50m; k, m, g)
   FANGPIN_NOTICE_FONT      a Chinese font file (.ttf, .otf, .ttc) for the admission notice PDF,
                            used before the font that comes with the agent (default: none)
+  FANGPIN_INSU_ADMDVS  the hospital's 6-digit insurance region for the catalog (default the profile's region)
 `
 
 /** EX_CONFIG: the configuration stops the command (sysexits.h). */
@@ -136,6 +144,7 @@ export async function main (argv: string[], io: Io = processIo()): Promise<numbe
       case 'restore': return await restoreCommand(config, args, io)
       case 'tariff': return await tariffCommand(config, args, io)
       case 'report': return await reportCommand(config, args, io)
+      case 'catalog': return await catalogCommand(config, args, io)
       default: throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}`)
     }
   } catch (err) {

@@ -3,6 +3,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { SpendingStatus } from '../rules/spending.ts'
 
+/** The agent's pages (the staff page, the notice): nothing inline, nothing from outside the agent (hospital PCs often have no internet). */
+export const PAGE_CSP = "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
 export const errorResponses = { '4xx': { $ref: 'error#' }, '5xx': { $ref: 'error#' } }
 
 // As in an admission body (schemas/admission-request.schema.json): no control characters or lone

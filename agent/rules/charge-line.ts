@@ -72,9 +72,11 @@ function optionalFen (index: number, field: string, value: unknown): bigint | nu
 
 /**
  * Checks one line and computes its out-of-catalog amount. `requireSn`: charges need a feedetl_sn;
- * an order precheck does not (nothing is stored).
+ * an order precheck does not (nothing is stored). `levelFromCatalog`: an insurance catalog is
+ * loaded, so a line without level and split is accepted with out_fen null, for the catalog to
+ * classify (rules/catalog.ts); without a catalog such a line is the caller's error, as always.
  */
-export function readChargeLine (raw: FeeDetail, index: number, profile: LoadedProfile, tz: string, requireSn: boolean): ChargeLine {
+export function readChargeLine (raw: FeeDetail, index: number, profile: LoadedProfile, tz: string, requireSn: boolean, levelFromCatalog = false): ChargeLine {
   const sn = blankToNull(raw.feedetl_sn)
   if (sn === null && requireSn) fail(index, 'feedetl_sn', 'required', 'is required and must not be blank')
   const initSn = blankToNull(raw.init_feedetl_sn)
@@ -125,7 +127,7 @@ export function readChargeLine (raw: FeeDetail, index: number, profile: LoadedPr
   } else {
     const level = chargeLevel(index, raw.chrgitm_lv)
     if (level === null) {
-      if (!refund) fail(index, 'chrgitm_lv', 'required', 'is required when the line has no fulamt_ownpay_amt split (01 甲类, 02 乙类, 03 丙类/全自费)')
+      if (!refund && !levelFromCatalog) fail(index, 'chrgitm_lv', 'required', 'is required when the line has no fulamt_ownpay_amt split (01 甲类, 02 乙类, 03 丙类/全自费)')
       out = null
     } else {
       out = level === OUT_OF_CATALOG_LEVEL ? amount : 0n

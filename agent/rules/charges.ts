@@ -14,6 +14,10 @@ import { alertView, type AlertView } from './alert.ts'
 import { limits, status, totals, type Amounts, type SpendingStatus, type Totals } from './spending.ts'
 import { stayCards, precheckCards } from './voice.ts'
 import { actorName, type Actor, type RulesContext } from './context.ts'
+import {
+  alternativeCards, alternativesFor, batchCatalog, classifyLines, todayLocal, unmappedCards,
+  type Alternatives, type BatchCatalog, type LevelSource, type LineFinding, type LineLevel
+} from './catalog.ts'
 
 export interface ChargeResult {
   mdtrt_id: string
@@ -23,6 +27,10 @@ export interface ChargeResult {
   status: SpendingStatus
   alerts: AlertView[]
   cards: Card[]
+  /** how each line of the request was read: its level and where it came from (his, catalog, unknown) */
+  lines: LineLevel[]
+  /** for out-of-catalog lines of a batch that leaves the stay at warning or breach: in-catalog products of the same generic */
+  alternatives: Alternatives[]
 }
 
 function conflict (index: number, field: string, reason: string, message: string): never {
@@ -40,15 +48,40 @@ function result (ctx: RulesContext, row: StayRow, accepted: number, duplicates: 
     totals: totals(a, l),
     status: st,
     alerts: created.map(alertView),
-    cards: stayCards(a, st, flagsOf(row), l)
+    cards: stayCards(a, st, flagsOf(row), l),
+    lines: [],
+    alternatives: []
   }
+}
+
+// A watched stay's figures count its 未对照项目 as out of catalog, limit or not: a region with no
+// limit ('no_limit') still keeps and shows those figures, so staff still need to know the lines.
+const WATCHED: readonly SpendingStatus[] = ['ok', 'warning', 'breach', 'no_limit']
+
+/**
+ * What the catalog adds to an answer: the lines' levels, a card naming 未对照项目 when the stay is
+ * watched, and alternatives (a list and CDS Hooks cards) for the out-of-catalog lines `pick` chooses.
+ */
+function withCatalog<T extends { status: SpendingStatus, cards: Card[], lines: LineLevel[], alternatives: Alternatives[] }> (ctx: RulesContext,
+  answer: T, cat: BatchCatalog | null, lines: ChargeLine[], findings: LineFinding[], pick: ((i: number) => boolean) | null): T {
+  answer.lines = findings.map((f) => f.level)
+  if (cat === null) return answer
+  if (WATCHED.includes(answer.status)) answer.cards.push(...unmappedCards(lines, findings))
+  if (pick !== null) {
+    answer.alternatives = alternativesFor(cat, lines, findings, pick, todayLocal(ctx))
+    answer.cards.push(...alternativeCards(answer.alternatives))
+  }
+  return answer
 }
 
 export async function applyCharges (ctx: RulesContext, actor: Actor, mdtrtIdRaw: string, feedetail: FeeDetail[]): Promise<ChargeResult> {
   const { store, profile, settings } = ctx
   const mdtrtId = trimId(mdtrtIdRaw)
-  // Everything that can be checked without the database is checked before the transaction.
-  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, settings.tz, true))
+  // Everything that can be checked without the database is checked before the transaction, and
+  // lines without a level are classified from the catalog (read-only, outside the write).
+  const cat = batchCatalog(ctx)
+  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, settings.tz, true, cat !== null))
+  const findings = classifyLines(cat, lines)
   const firstIndex = new Map<string, number>()
   lines.forEach((line, i) => {
     const sn = line.feedetl_sn!
@@ -61,7 +94,8 @@ export async function applyCharges (ctx: RulesContext, actor: Actor, mdtrtIdRaw:
   })
 
   const client = actorName(actor)
-  return await store.write(() => {
+  const accepted = new Set<number>()
+  const answer = await store.write(() => {
     const row = openStay(store, mdtrtId)
     requireOpen(row)
     const d = { medfee: 0, in: 0, out: 0, lines: 0 }
@@ -83,8 +117,12 @@ export async function applyCharges (ctx: RulesContext, actor: Actor, mdtrtIdRaw:
         conflict(i, 'feedetl_sn', 'changed_content', `line ${sn} was already received with different content; cancel it (DELETE …/charges/${sn}) before sending it again`)
       }
       const out = line.init_feedetl_sn === null ? line.out_fen! : refundOut(store, mdtrtId, line, i, inBatch)
-      store.charges.store(mdtrtId, { ...line, feedetl_sn: sn, out_fen: out }, client, existing !== undefined)
-      inBatch.set(sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refundedOut: 0, refund: line.init_feedetl_sn !== null })
+      const source = levelSourceOf(line, findings[i], inBatch)
+      store.charges.store(mdtrtId, { ...line, feedetl_sn: sn, out_fen: out, level_source: source, catalog_lv: line.catalog_lv ?? null }, client, existing !== undefined)
+      inBatch.set(sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refundedOut: 0, refund: line.init_feedetl_sn !== null, source })
+      const drift = findings[i].drift
+      if (drift !== null) store.catalog.recordDrift({ ...drift, mdtrt_id: mdtrtId, feedetl_sn: sn, catalog_version: cat?.serving.version ?? null })
+      accepted.add(i)
       d.medfee += line.amount_fen
       d.out += out
       d.in += line.amount_fen - out
@@ -95,9 +133,20 @@ export async function applyCharges (ctx: RulesContext, actor: Actor, mdtrtIdRaw:
     const created = d.lines > 0 ? refreshAlerts(store, profile, after) : []
     return result(ctx, after, d.lines, duplicates, created)
   })
+  // A line that leaves the stay at warning or breach: what could have been used instead.
+  const pushed = answer.status === 'warning' || answer.status === 'breach'
+  return withCatalog(ctx, answer, cat, lines, findings, pushed ? (i) => accepted.has(i) && lines[i].init_feedetl_sn === null && (lines[i].out_fen ?? 0) > 0 : null)
 }
 
-interface BatchLine { amount_fen: number, out_fen: number, refunded: number, refundedOut: number, refund: boolean }
+interface BatchLine { amount_fen: number, out_fen: number, refunded: number, refundedOut: number, refund: boolean, source: LevelSource }
+
+/** A refund that takes its original's share reports its original's source; other lines their own. */
+function levelSourceOf (line: ChargeLine, finding: LineFinding, inBatch: Map<string, BatchLine>): LevelSource {
+  if (line.init_feedetl_sn !== null && line.chrgitm_lv === null && line.split === null) {
+    finding.level.level_source = inBatch.get(line.init_feedetl_sn)?.source ?? 'his'
+  }
+  return finding.level.level_source
+}
 
 /**
  * A refund returns part of a line this stay has (stored, or earlier in the batch), never more than
@@ -112,7 +161,7 @@ function refundOut (store: Store, mdtrtId: string, line: ChargeLine, i: number, 
       conflict(i, 'init_feedetl_sn', 'unknown_line', `refunds line ${initSn}, which this stay does not have (or it was cancelled)`)
     }
     const refunded = store.charges.refunded(mdtrtId, initSn)
-    original = { amount_fen: stored.amount_fen, out_fen: stored.out_fen, refunded: refunded.amount_fen, refundedOut: refunded.out_fen, refund: stored.init_feedetl_sn !== null }
+    original = { amount_fen: stored.amount_fen, out_fen: stored.out_fen, refunded: refunded.amount_fen, refundedOut: refunded.out_fen, refund: stored.init_feedetl_sn !== null, source: (stored.level_source ?? 'his') as LevelSource }
     inBatch.set(initSn, original)
   }
   if (original.refund) conflict(i, 'init_feedetl_sn', 'refund_of_refund', `line ${initSn} is itself a refund`)
@@ -168,6 +217,10 @@ export interface PrecheckResult {
   totals: Totals
   status: SpendingStatus
   cards: Card[]
+  /** how each proposed line was read: its level and where it came from (his, catalog, unknown) */
+  lines: LineLevel[]
+  /** for each out-of-catalog item proposed: in-catalog products of the same generic name and dosage form */
+  alternatives: Alternatives[]
 }
 
 /** What the stay would become with the proposed lines. Nothing is stored. */
@@ -176,14 +229,16 @@ export function precheck (ctx: RulesContext, mdtrtIdRaw: string, feedetail: FeeD
   const row = openStay(store, trimId(mdtrtIdRaw))
   requireOpen(row)
   const l = limits(profile)
-  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, settings.tz, false))
+  const cat = batchCatalog(ctx)
+  const lines = feedetail.map((raw, i) => readChargeLine(raw, i, profile, settings.tz, false, cat !== null))
+  const findings = classifyLines(cat, lines)
+  const counted = new Set<number>()
   const before = amountsOf(row)
   const after: Amounts = { ...before }
   let proposedOut = 0
   // Refunds are checked as a charge would check them (nothing is stored): a precheck never
   // predicts totals the charge would refuse.
   const inBatch = new Map<string, BatchLine>()
-  let counted = 0
   lines.forEach((line, i) => {
     if (line.feedetl_sn !== null) {
       // A line the stay already has would be a duplicate when charged: it changes nothing.
@@ -193,9 +248,10 @@ export function precheck (ctx: RulesContext, mdtrtIdRaw: string, feedetail: FeeD
         conflict(i, 'feedetl_sn', 'changed_content', `line ${line.feedetl_sn} was already received with different content`)
       }
     }
-    counted++
+    counted.add(i)
     const out = line.init_feedetl_sn === null ? line.out_fen! : refundOut(store, row.mdtrt_id, line, i, inBatch)
-    if (line.feedetl_sn !== null) inBatch.set(line.feedetl_sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refundedOut: 0, refund: line.init_feedetl_sn !== null })
+    const source = levelSourceOf(line, findings[i], inBatch)
+    if (line.feedetl_sn !== null) inBatch.set(line.feedetl_sn, { amount_fen: line.amount_fen, out_fen: out, refunded: 0, refundedOut: 0, refund: line.init_feedetl_sn !== null, source })
     after.medfee_fen += line.amount_fen
     after.out_fen += out
     after.in_fen += line.amount_fen - out
@@ -203,11 +259,17 @@ export function precheck (ctx: RulesContext, mdtrtIdRaw: string, feedetail: FeeD
   })
   const flags = flagsOf(row)
   const st = status(after, flags, l)
-  return {
+  const answer: PrecheckResult = {
     mdtrt_id: row.mdtrt_id,
     current: { totals: totals(before, l), status: status(before, flags, l) },
     totals: totals(after, l),
     status: st,
-    cards: precheckCards(after, proposedOut, counted, st, flags, l, profile.spendingOff)
+    cards: precheckCards(after, proposedOut, counted.size, st, flags, l, profile.spendingOff),
+    lines: [],
+    alternatives: []
   }
+  // An order precheck is where a doctor can still choose: alternatives for every out-of-catalog item.
+  // They lower the patient's own share whether or not the region has a limit (002 三(二), 003 五
+  // prefer in-catalog items without one), and they say nothing about a limit.
+  return withCatalog(ctx, answer, cat, lines, findings, st === 'not_monitored' ? null : (i) => counted.has(i) && lines[i].init_feedetl_sn === null && (lines[i].out_fen ?? 0) > 0)
 }

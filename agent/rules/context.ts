@@ -14,6 +14,11 @@ export interface Settings {
   staleHours: number
   /** minutes without a request that end a staff session (FANGPIN_SESSION_IDLE_MINUTES) */
   sessionIdleMinutes: number
+  /**
+   * the hospital's insurance region (FANGPIN_INSU_ADMDVS, 6 digits): catalog rows of it, its city,
+   * its province and the whole country count for its lines; default the profile's region
+   */
+  insuAdmdvs?: string
 }
 
 export interface RulesContext {

@@ -23,6 +23,7 @@ import {
   recordAction, noteTokenUse, type TokenRole, type StaffRole
 } from './accounts.ts'
 import type { SpendingStatus } from './spending.ts'
+import { catalogStatus, catalogItem, catalogSearch, catalogDrift } from './catalog.ts'
 
 export function createRules (ctx: RulesContext) {
   return {
@@ -75,7 +76,12 @@ export function createRules (ctx: RulesContext) {
     setStaffPassword: async (actor: Actor, name: string, password: string) => await setStaffPassword(ctx, actor, name, password),
     disableStaff: async (actor: Actor, name: string) => await disableStaff(ctx, actor, name),
     unlockStaff: async (actor: Actor, name: string) => await unlockStaff(ctx, actor, name),
-    recordAction: async (actor: Actor, action: string, decision?: string | null) => await recordAction(ctx, actor, action, decision)
+    recordAction: async (actor: Actor, action: string, decision?: string | null) => await recordAction(ctx, actor, action, decision),
+    // The insurance catalog: what is loaded, an item, a search, items whose HIS level disagrees
+    catalogStatus: () => catalogStatus(ctx),
+    catalogItem: (code: string) => catalogItem(ctx, code),
+    catalogSearch: (q: string, limit?: number) => catalogSearch(ctx, q, limit),
+    catalogDrift: (limit?: number) => catalogDrift(ctx, limit)
   }
 }
 

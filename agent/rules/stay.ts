@@ -19,6 +19,7 @@ import { FangpinNotFound, FangpinStayClosed } from '../errors.ts'
 import { decide, storedDecision, type IdentityView, type Decision } from './eligibility.ts'
 import type { OutOfCatalogItem } from '../store/charges.ts'
 import type { ExemptionRow } from '../store/exemptions.ts'
+import { unmappedView, type UnmappedView } from './catalog.ts'
 import type { SevereDiseaseMatch } from '../../profile/severe-disease.ts'
 
 /** HIS columns are often fixed-width: ' ZY001 ' and 'ZY001' are the same visit. */
@@ -207,6 +208,8 @@ export interface StayDetail extends InpatientView {
   settlements: SettlementView[]
   /** the estimate made at admission (basis null when none could be made) */
   estimate: Estimate
+  /** 未对照项目: lines the insurance catalog could not place, counted out of catalog */
+  unmapped_items: UnmappedView[]
 }
 
 function itemView (i: OutOfCatalogItem): StayDetail['top_out_of_catalog'][number] {
@@ -240,6 +243,7 @@ export function stayDetail (ctx: RulesContext, mdtrtId: string): StayDetail {
     alerts: store.alerts.forStay(row.mdtrt_id).map(alertView),
     discharge: row.status === 'discharged' ? { dscg_way: row.dscg_way, discharged_at: row.discharged_at } : null,
     ...stayBurdenView(ctx, row),
-    estimate: (answer as Partial<{ estimate: Estimate }>).estimate ?? NO_ESTIMATE
+    estimate: (answer as Partial<{ estimate: Estimate }>).estimate ?? NO_ESTIMATE,
+    unmapped_items: store.charges.unmapped(row.mdtrt_id).map(unmappedView)
   }
 }

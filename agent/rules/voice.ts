@@ -13,6 +13,17 @@ export interface Card {
   indicator: Indicator
   summary: string
   detail?: string
+  /** CDS Hooks suggestions (catalog alternatives), with the selection behaviour the spec requires beside them */
+  suggestions?: CardSuggestion[]
+  selectionBehavior?: 'at-most-one' | 'any'
+}
+
+/** A CDS Hooks suggestion: a label, an id for feedback, and what accepting it would change. */
+export interface CardSuggestion {
+  label: string
+  uuid: string
+  isRecommended?: boolean
+  actions: Array<{ type: 'update', description: string }>
 }
 
 /** CDS Hooks summaries are one line for the HIS's alert box: at most 140 characters. */
@@ -204,6 +215,91 @@ export function spendingAlertMessage (kind: 'spending_breach' | 'spending_warnin
   return kind === 'spending_breach'
     ? `${who(row)}：${clauses(overLimitText(pct, l), borneText(hospitalBorneFen(a, l), false))}，请及时干预`
     : `${who(row)}：${shareText(pct)}，已达预警线${percent(l.warnBp)}%，${headroomText(headroomFen(a, l))}`
+}
+
+// ---------------------------------------------------------------------------------------------
+// The catalog's sentences: lines the catalog could not place, and what to use instead (002 三(二):
+// steer patients to 集采中选, 国家谈判 and 目录内 drugs).
+
+const CATALOG_LEVEL: Record<string, string> = { '01': '甲类', '02': '乙类', '03': '丙类' }
+const ITEM_TYPE: Record<string, string> = { drug: '药品', herb: '中药饮片', service: '医疗服务项目', material: '医用耗材' }
+
+export function levelLabel (lv: string | null): string {
+  return lv === null ? '未定等级' : CATALOG_LEVEL[lv] ?? lv
+}
+
+export function itemTypeLabel (type: string | null): string {
+  return type === null ? '项目' : ITEM_TYPE[type] ?? '项目'
+}
+
+/** An item as staff name it: 注射用头孢曲松钠（X…） */
+export function itemName (name: string | null, code: string | null): string {
+  const n = name ?? code ?? '未命名项目'
+  return code !== null && name !== null ? `${n}（${code}）` : n
+}
+
+/** The marks of an in-catalog product, in the order 002 三(二) steers to: 集采中选，国家谈判，基本药物，甲类，限价1.20元 */
+export function productTags (p: { vbp: boolean, nego: boolean, bas: boolean, chrgitm_lv: string | null, price_cap_fen: number | null }): string {
+  const tags: string[] = []
+  if (p.vbp) tags.push('集采中选')
+  if (p.nego) tags.push('国家谈判')
+  if (p.bas) tags.push('基本药物')
+  tags.push(levelLabel(p.chrgitm_lv))
+  if (p.price_cap_fen !== null) tags.push(`限价${yuanText(p.price_cap_fen)}元`)
+  return tags.join('，')
+}
+
+/** 未对照项目: items the catalog could not place, counted out of catalog. */
+export function unmappedCard (items: Array<{ name: string | null, code: string | null }>, total: number): Card {
+  const shown = items.slice(0, 3).map((i) => itemName(i.name, i.code)).join('、')
+  const more = total > 3 ? `等${total}项` : ''
+  return card('warning', `${total}项费用未能在医保目录中找到（未对照项目），已按目录外费用计算：${shown}${more}`,
+    '这些项目没有收费项目等级，也不能经医保目录编码或院内编码对照在医保目录中找到。请信息科核对医保对照关系或更新医保目录；核对后由HIS重新上传时写明收费项目等级。')
+}
+
+export interface SuggestionView {
+  med_list_codg: string
+  name: string | null
+  chrgitm_lv: string | null
+  price_cap_fen: number | null
+  vbp: boolean
+  nego: boolean
+  bas: boolean
+}
+
+/** 可改用目录内同通用名、同剂型药品 */
+export function alternativesText (original: string, first: SuggestionView, count: number): string {
+  return `${original}为目录外药品，可改用目录内同通用名、同剂型药品：${first.name ?? first.med_list_codg}（${productTags(first)}）${count > 1 ? `等${count}种` : ''}`
+}
+
+export function suggestionLabel (s: SuggestionView): string {
+  return `改用${s.name ?? s.med_list_codg}（${productTags(s)}）`
+}
+
+export function suggestionAction (original: string, s: SuggestionView): string {
+  return `将${original}改为${s.name ?? s.med_list_codg}（医保目录编码${s.med_list_codg}，${levelLabel(s.chrgitm_lv)}）`
+}
+
+export function noAlternativeText (original: string): string {
+  return `${original}为目录外药品，医保目录内没有同通用名、同剂型的药品，不提供替代建议`
+}
+
+export function noGenericText (original: string): string {
+  return `${original}为目录外药品，但医保目录未写明其通用名或剂型，不提供替代建议`
+}
+
+/** Services and materials: the catalog has no generic name to match by, and nothing is guessed. */
+export function notADrugText (original: string, type: string | null): string {
+  return `${original}为${itemTypeLabel(type)}，医保目录不按通用名归类，不自动提供替代项目；请对照医保目录选择目录内项目`
+}
+
+export function notInCatalogText (original: string): string {
+  return `${original}未在医保目录中找到，无法提供替代建议`
+}
+
+/** 收费项目等级与医保目录不一致 (staff page) */
+export function driftText (hisLv: string, catalogLv: string): string {
+  return `HIS上传为${levelLabel(hisLv)}，医保目录为${levelLabel(catalogLv)}；已按HIS等级计算`
 }
 
 // ---------------------------------------------------------------------------------------------

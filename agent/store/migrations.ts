@@ -323,6 +323,136 @@ CREATE INDEX signin_failure_name ON signin_failure (name_key) WHERE name_key IS 
 `
   },
   {
+    version: 7,
+    description: 'the insurance catalog: items, the hospital code mapping and 集采中选 products in generations; each charge line\'s level source; catalog drift',
+    sql: `
+-- The catalog in service. Its three parts — items (levels by region and date), the hospital's
+-- code mapping, the 集采中选 list — are each loaded as a generation beside the serving one and
+-- flipped to in one small transaction, like the identity list: a charge batch classifies its
+-- lines against the old catalog or the new one, never a mix, never an empty one. The parts are
+-- separate because they come from different places: the county registry publishes the catalog
+-- and the 集采 list; the mapping is this hospital's own.
+CREATE TABLE catalog_state (
+  id            INTEGER PRIMARY KEY CHECK (id = 1),
+  item_gen      INTEGER,              -- generation of catalog_item in service; NULL: no catalog
+  map_gen       INTEGER,              -- of catalog_mapping
+  vbp_gen       INTEGER,              -- of catalog_vbp
+  version       TEXT,                 -- shown to the HIS and staff
+  source        TEXT,                 -- 'import' | 'registry' (of the items)
+  seq           INTEGER,              -- registry catalog sequence, when from the registry
+  region        TEXT,                 -- the publishing registry's region
+  item_count    INTEGER NOT NULL DEFAULT 0,
+  code_count    INTEGER NOT NULL DEFAULT 0,
+  map_count     INTEGER NOT NULL DEFAULT 0,
+  vbp_count     INTEGER NOT NULL DEFAULT 0,
+  loaded_at     TEXT,                 -- UTC instant the items became active
+  data_as_of    TEXT,                 -- UTC instant a registry sync last confirmed them
+  sync_at       TEXT,                 -- last catalog sync attempt (UTC) and what came of it
+  sync_result   TEXT,
+  sync_message  TEXT
+);
+INSERT INTO catalog_state (id) VALUES (1);
+
+CREATE TABLE catalog_generation (
+  gen        INTEGER PRIMARY KEY,
+  part       TEXT NOT NULL CHECK (part IN ('items', 'mapping', 'vbp')),
+  state      TEXT NOT NULL CHECK (state IN ('loading', 'active', 'retired')),
+  source     TEXT NOT NULL,
+  label      TEXT,
+  started_at TEXT NOT NULL,
+  pid        INTEGER,                  -- a 'loading' row whose process is gone was abandoned
+  rows       INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per item, region and validity window. A line is classified by the row of its code that
+-- is valid (vali_flag 1) at its fee_ocur_time and covers the hospital's region, the most local
+-- first (admdvs_rank: 3 county, 2 city, 1 province, 0 nationwide), then the latest start.
+CREATE TABLE catalog_item (
+  id            INTEGER PRIMARY KEY,
+  gen           INTEGER NOT NULL,
+  code          TEXT NOT NULL,          -- med_list_codg / hilist_code
+  name          TEXT,
+  prodname      TEXT,
+  genname_codg  TEXT,
+  genname       TEXT,
+  genname_key   TEXT,                   -- the generic name as compared (no blanks, half-width)
+  dosform       TEXT,
+  dosform_name  TEXT,
+  dosform_key   TEXT,
+  spec          TEXT,
+  item_type     TEXT,                   -- drug | herb | service | material
+  chrgitm_type  TEXT,
+  lv            TEXT,                   -- 01 | 02 | 03 | NULL (the row does not say)
+  insu_admdvs   TEXT NOT NULL,          -- '' nationwide
+  admdvs_rank   INTEGER NOT NULL,
+  begndate      TEXT NOT NULL,          -- local wall-clock
+  enddate       TEXT,                   -- NULL: open
+  vali_flag     INTEGER NOT NULL,
+  lmt_used      INTEGER NOT NULL,
+  nego          INTEGER NOT NULL,       -- 国家谈判
+  bas           INTEGER NOT NULL,       -- 基本药物
+  price_cap_fen INTEGER,
+  selfpay_prop  TEXT
+);
+-- The per-line lookup: by code, most local and latest first, without a sort, and from the index
+-- alone (it holds every column the lookup reads): one b-tree search per code, not two.
+CREATE INDEX catalog_item_code ON catalog_item (gen, code, admdvs_rank, begndate, insu_admdvs, vali_flag, lv, enddate);
+-- Alternatives: the same generic (by its code, or by its name) and dosage form.
+CREATE INDEX catalog_item_genname_codg ON catalog_item (gen, genname_codg, dosform_key) WHERE genname_codg IS NOT NULL;
+CREATE INDEX catalog_item_genname ON catalog_item (gen, genname_key, dosform_key) WHERE genname_key IS NOT NULL;
+-- Name search: a prefix of the name; substrings of three characters or more go through the
+-- trigram index below.
+CREATE INDEX catalog_item_name ON catalog_item (gen, name);
+CREATE VIRTUAL TABLE catalog_text USING fts5 (text, content = '', contentless_delete = 1, tokenize = 'trigram');
+
+-- The hospital's code mapping (1317-style): its own code to the national code, with validity.
+CREATE TABLE catalog_mapping (
+  gen              INTEGER NOT NULL,
+  medins_list_codg TEXT NOT NULL,
+  med_list_codg    TEXT NOT NULL,
+  name             TEXT,
+  begndate         TEXT NOT NULL,
+  enddate          TEXT,
+  vali_flag        INTEGER NOT NULL
+);
+CREATE INDEX catalog_mapping_code ON catalog_mapping (gen, medins_list_codg, begndate, vali_flag, enddate, med_list_codg);
+
+-- 集采中选 products by national code (begndate/enddate NULL: no bound).
+CREATE TABLE catalog_vbp (
+  gen      INTEGER NOT NULL,
+  code     TEXT NOT NULL,
+  name     TEXT,
+  batch    TEXT,
+  begndate TEXT,
+  enddate  TEXT
+);
+CREATE INDEX catalog_vbp_code ON catalog_vbp (gen, code);
+
+-- Where each line's level came from: 'his' (chrgitm_lv or the platform's split), 'catalog'
+-- (classified here), 'unknown' (the catalog could not place it: counted out of catalog).
+-- Lines stored before this version came with the HIS's level.
+ALTER TABLE charge_line ADD COLUMN level_source TEXT;
+ALTER TABLE charge_line ADD COLUMN catalog_lv TEXT;      -- the level the catalog gave ('catalog' lines)
+CREATE INDEX charge_unmapped ON charge_line (mdtrt_id) WHERE level_source = 'unknown';
+
+-- Items whose level from the HIS disagrees with the catalog, once per item: the HIS's level counts
+-- (it is the platform's answer) and staff find the list on the page, to have the mapping or the
+-- catalog checked.
+CREATE TABLE catalog_drift (
+  code         TEXT PRIMARY KEY,        -- the national code
+  name         TEXT,
+  his_lv       TEXT NOT NULL,
+  catalog_lv   TEXT NOT NULL,
+  first_seen   TEXT NOT NULL,           -- UTC instants
+  last_seen    TEXT NOT NULL,
+  lines        INTEGER NOT NULL,
+  mdtrt_id     TEXT,                    -- the first stay it was seen on
+  feedetl_sn   TEXT,
+  catalog_version TEXT
+) WITHOUT ROWID;
+`
+  },
+  {
     version: 8,
     description: 'serious diseases of a stay matched again on the diagnoses and operations sent at discharge',
     sql: `

@@ -16,6 +16,7 @@ import { StorageHealth } from './storage-health.ts'
 import { SyncRunRepository } from './sync-runs.ts'
 import { SignInLimitRepository } from './sign-in-limits.ts'
 import { BackupLog } from './backup.ts'
+import { CatalogRepository } from './catalog.ts'
 import { SettlementRepository } from './settlements.ts'
 import { BurdenRepository } from './burden.ts'
 import { TariffRepository } from './tariffs.ts'
@@ -38,6 +39,8 @@ export interface Store {
   signInLimits: SignInLimitRepository
   /** when backups last worked and failed */
   backups: BackupLog
+  /** the insurance catalog, the hospital's code mapping, the 集采 list, catalog drift */
+  catalog: CatalogRepository
   /** the platform's settlement answers of each stay (2303/2304/2305) */
   settlements: SettlementRepository
   /** the registry's year-to-date figures per person, and who went over the year's threshold */
@@ -94,6 +97,7 @@ export function openStore (dataDir: string): Store {
       syncRuns: new SyncRunRepository(db),
       signInLimits: new SignInLimitRepository(db, subjectKey),
       backups: new BackupLog(db),
+      catalog: new CatalogRepository(db),
       settlements: new SettlementRepository(db),
       burden: new BurdenRepository(db),
       tariffs: new TariffRepository(db),

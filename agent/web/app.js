@@ -26,7 +26,8 @@
     backup_failed: '数据备份失败',
     reimbursement_low: '报销未达目标',
     annual_burden: '年度负担超预警线',
-    admission_estimate: '入院预估负担较高'
+    admission_estimate: '入院预估负担较高',
+    catalog_sync_failed: '目录同步失败'
   }
   const MEASURE_LABEL = { reimbursement_ratio: '住院合规费用报销比例', protection_ratio: '综合保障率', psn_part_ratio: '个人负担率' }
   const SETL_TYPE_LABEL = { pre: '预结算', final: '结算' }
@@ -235,7 +236,10 @@
     state.newAlerts.clear()
     state.overview = null
     state.profile = null
-    for (const id of ['inpatient-rows', 'alert-list', 'token-rows', 'user-rows', 'counts', 'list-info', 'danger-banner', 'detail-body', 'policy-body']) clear($(id))
+    for (const id of ['inpatient-rows', 'alert-list', 'token-rows', 'user-rows', 'counts', 'list-info', 'danger-banner', 'detail-body', 'policy-body', 'catalog-rows', 'drift-rows', 'catalog-info', 'catalog-summary']) clear($(id))
+    $('catalog-table').hidden = true
+    $('drift-box').hidden = true
+    $('catalog-q').value = ''
     $('new-token-value').value = ''
     $('new-token').hidden = true
     $('main').hidden = true
@@ -304,6 +308,7 @@
     void loadProfile().then(() => loadOverview())
     void loadInpatients()
     void loadAlerts()
+    void loadCatalog()
     startLive()
     if (me.role === 'admin') {
       void loadTokens()
@@ -731,6 +736,23 @@
             h('td', { class: 'num', text: money(i.amount) }),
             h('td', { class: 'num', text: i.lines ?? '—' }))))))
 
+    const unmappedItems = s.unmapped_items ?? []
+    const unmapped = unmappedItems.length === 0
+      ? null
+      : h('section', { class: 'detail-section wide' },
+        h('h3', {}, '未对照项目'),
+        h('p', { class: 'muted small', text: '这些费用没有收费项目等级，在医保目录和院内编码对照中也找不到，已按目录外费用计算。请信息科核对医保对照或更新医保目录。' }),
+        h('table', { class: 'grid compact', dataset: { role: 'unmapped-items' } },
+          h('thead', {}, h('tr', {},
+            h('th', { scope: 'col' }, '项目名称'), h('th', { scope: 'col' }, '医保编码'), h('th', { scope: 'col' }, '院内编码'),
+            h('th', { scope: 'col', class: 'num' }, '金额(元)'), h('th', { scope: 'col', class: 'num' }, '明细条数'))),
+          h('tbody', {}, unmappedItems.map((i) => h('tr', {},
+            h('td', { text: i.med_list_name ?? '—' }),
+            h('td', { class: 'id', text: i.med_list_codg ?? '—' }),
+            h('td', { class: 'id', text: i.medins_list_codg ?? '—' }),
+            h('td', { class: 'num', text: money(i.amount) }),
+            h('td', { class: 'num', text: i.lines ?? '—' }))))))
+
     const exemptions = h('section', { class: 'detail-section wide', dataset: { role: 'exemptions' } },
       h('h3', {}, '特殊病例豁免'),
       state.detailFlash !== null ? h('p', { class: 'form-ok', role: 'status', tabindex: '-1', id: 'exemption-flash', text: state.detailFlash }) : null,
@@ -751,7 +773,7 @@
           a.message, ' ',
           badge('state', a.state === 'acknowledged' && a.acknowledged_by ? `已确认（${a.acknowledged_by}）` : (STATE_LABEL[a.state] ?? a.state))))))
 
-    body.append(h('div', { class: 'detail-grid' }, overview, h('div', { class: 'detail-stack' }, totals, gateBox), burdenSection(s), top, exemptions, alerts))
+    body.append(h('div', { class: 'detail-grid' }, overview, h('div', { class: 'detail-stack' }, totals, gateBox), burdenSection(s), top, unmapped, exemptions, alerts))
     const flash = document.getElementById('exemption-flash')
     if (flash !== null) flash.focus()
   }
@@ -1179,6 +1201,98 @@
     }
   }
 
+  // ---------------------------------------------------------------- 目录查询
+
+  const CATALOG_LEVEL = { '01': '甲类', '02': '乙类', '03': '丙类' }
+
+  function levelBadge (lv) {
+    return h('span', { class: `badge level-${lv ?? 'none'}`, text: lv === null || lv === undefined ? '未定等级' : (CATALOG_LEVEL[lv] ?? lv) })
+  }
+
+  async function loadCatalog () {
+    const gen = state.gen
+    try {
+      const [status, drift] = await Promise.all([api('GET', '/catalog/status'), api('GET', '/catalog/drift')])
+      if (gen !== state.gen) return
+      $('catalog-info').textContent = status.loaded
+        ? `目录版本 ${status.version ?? '—'}，${status.codes} 个编码，${when(status.loaded_at)} 更新；区划 ${status.insu_admdvs}`
+        : '尚未导入医保目录：HIS 上传费用须带收费项目等级'
+      renderDrift(drift)
+    } catch (err) {
+      showError(err)
+    }
+  }
+
+  function renderDrift (drift) {
+    const rows = $('drift-rows')
+    clear(rows)
+    $('drift-box').hidden = drift.count === 0
+    $('drift-summary').textContent = `收费项目等级与医保目录不一致的项目（${drift.count}）`
+    for (const d of drift.items) {
+      rows.append(h('tr', { dataset: { code: d.code } },
+        h('td', { class: 'id', text: d.code }),
+        h('td', { text: d.name ?? '—' }),
+        h('td', {}, levelBadge(d.his_lv)),
+        h('td', {}, levelBadge(d.catalog_lv)),
+        h('td', { class: 'num', text: d.lines }),
+        h('td', { class: 'nowrap', text: when(d.first_seen) }),
+        h('td', { class: 'nowrap', text: when(d.last_seen) })))
+    }
+  }
+
+  function catalogRow (i) {
+    const tags = []
+    if (i.vbp) tags.push(badge('tag-vbp', '集采中选'))
+    if (i.nego) tags.push(badge('tag-nego', '国家谈判'))
+    if (i.bas) tags.push(badge('tag-bas', '基本药物'))
+    if (i.lmt_used) tags.push(badge('tag-lmt', '限制使用'))
+    return h('tr', { dataset: { code: i.med_list_codg, level: i.chrgitm_lv ?? 'none', current: i.current } },
+      h('td', { class: 'id', text: i.med_list_codg }),
+      h('td', { text: i.name ?? '—' }),
+      h('td', { text: i.drug_genname ?? '—' }),
+      h('td', { text: i.dosform ?? '—' }),
+      h('td', { text: i.spec ?? '—' }),
+      h('td', {}, levelBadge(i.chrgitm_lv), i.current ? null : h('span', { class: 'muted small', text: '（当前无效）' })),
+      h('td', { class: 'num', text: i.price_cap_amt === null ? '—' : money(i.price_cap_amt) }),
+      h('td', {}, tags.length === 0 ? '—' : tags),
+      h('td', { text: i.insu_admdvs ?? '全国' }))
+  }
+
+  async function onCatalogSearch (event) {
+    event.preventDefault()
+    const q = $('catalog-q').value.trim()
+    const summary = $('catalog-summary')
+    if (q === '') {
+      summary.textContent = '请输入医保目录编码、名称或通用名'
+      $('catalog-q').focus()
+      return
+    }
+    const gen = state.gen
+    summary.textContent = '正在查询…'
+    try {
+      const found = await api('GET', `/catalog/search?q=${encodeURIComponent(q)}&limit=50`)
+      let items = found.items
+      // A hospital code is found through the mapping, not by the search.
+      if (items.length === 0 && found.catalog.loaded) {
+        try {
+          const one = await api('GET', `/catalog/items/${encodeURIComponent(q)}`)
+          items = [one.item]
+        } catch (err) {
+          if (err.status !== 404) throw err
+        }
+      }
+      if (gen !== state.gen) return
+      const rows = $('catalog-rows')
+      clear(rows)
+      for (const i of items) rows.append(catalogRow(i))
+      $('catalog-table').hidden = items.length === 0
+      summary.textContent = !found.catalog.loaded ? '尚未导入医保目录' : items.length === 0 ? `未找到“${q}”` : `找到 ${items.length} 项`
+    } catch (err) {
+      summary.textContent = ''
+      showError(err)
+    }
+  }
+
   // ---------------------------------------------------------------- start
 
   function init () {
@@ -1212,6 +1326,7 @@
     $('burden-month').addEventListener('change', () => { void loadBurden() })
     // Loaded when opened: the list names patients, and its producing is audited.
     $('burden-section').addEventListener('toggle', () => { if ($('burden-section').open && state.me !== null) void loadBurden() })
+    $('catalog-form').addEventListener('submit', (event) => { void onCatalogSearch(event) })
     $('sync-button').addEventListener('click', () => { void onSync() })
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible' && state.me !== null) {

@@ -19,7 +19,7 @@ async function rulesPlugin (fastify: FastifyInstance): Promise<void> {
   const ctx = createContext({
     store: fastify.store,
     profile: fastify.profile,
-    settings: { tz: config.tz, staleHours: config.staleHours, sessionIdleMinutes: config.sessionIdleMinutes }
+    settings: { tz: config.tz, staleHours: config.staleHours, sessionIdleMinutes: config.sessionIdleMinutes, ...(config.insuAdmdvs !== null ? { insuAdmdvs: config.insuAdmdvs } : {}) }
   })
   fastify.decorate('rules', createRules(ctx))
   fastify.decorateRequest('actor', null)

@@ -7,6 +7,7 @@ import chargeRoutes from './charges.ts'
 import stayRoutes from './stays.ts'
 import alertRoutes from './alerts.ts'
 import syncRoutes from './sync.ts'
+import catalogRoutes from './catalog.ts'
 import profileRoutes from './profile.ts'
 import settlementRoutes from './settlements.ts'
 
@@ -17,6 +18,7 @@ export default async function hisApi (fastify: FastifyInstance): Promise<void> {
   await fastify.register(stayRoutes)
   await fastify.register(alertRoutes)
   await fastify.register(syncRoutes)
+  await fastify.register(catalogRoutes)
   await fastify.register(profileRoutes)
   await fastify.register(settlementRoutes)
 }

@@ -3,8 +3,11 @@ import type { FastifyInstance } from 'fastify'
 import type { ExemptionRequest } from '../../rules/exemption.ts'
 import type { DischargeRequest } from '../../rules/discharge.ts'
 import { errorResponses, stayParams, inpatientList, inpatientQuery, type InpatientQuery } from '../shared.ts'
+import { noticeRoutes } from '../notice.ts'
 
 export default async function stayRoutes (fastify: FastifyInstance): Promise<void> {
+  await fastify.register(noticeRoutes('/admissions/:mdtrt_id/notice', { tags: ['stays'], security: [{ bearer: [] }] }))
+
   fastify.get<{ Params: { mdtrt_id: string } }>('/admissions/:mdtrt_id', {
     schema: {
       tags: ['stays'],

@@ -10,6 +10,7 @@ import stayRoutes from './stays.ts'
 import alertRoutes from './alerts.ts'
 import eventRoutes from './events.ts'
 import adminRoutes from './admin.ts'
+import staffCatalogRoutes from './catalog.ts'
 import profileRoutes from './profile.ts'
 import burdenRoutes from './burden.ts'
 
@@ -22,6 +23,7 @@ export default async function staffApi (fastify: FastifyInstance): Promise<void>
   await fastify.register(alertRoutes)
   await fastify.register(eventRoutes)
   await fastify.register(adminRoutes)
+  await fastify.register(staffCatalogRoutes)
   await fastify.register(profileRoutes)
   await fastify.register(burdenRoutes)
 }

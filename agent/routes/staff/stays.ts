@@ -2,9 +2,11 @@
 import type { FastifyInstance } from 'fastify'
 import { trimId } from '../../rules/stay.ts'
 import { errorResponses, stayParams, inpatientList, inpatientQuery, type InpatientQuery } from '../shared.ts'
+import { noticeRoutes } from '../notice.ts'
 
 export default async function stayRoutes (fastify: FastifyInstance): Promise<void> {
   const { rules } = fastify
+  await fastify.register(noticeRoutes('/stays/:mdtrt_id/notice', { hide: true }))
 
   fastify.get<{ Querystring: InpatientQuery }>('/inpatients', {
     schema: { hide: true, querystring: inpatientQuery(['ok', 'warning', 'breach', 'exempt']), response: { 200: { $ref: 'inpatient-list#' }, ...errorResponses } }
