@@ -1,12 +1,15 @@
 // Builds the Fastify application: external plugins, then the app's own (store, profile, auth,
 // metrics, error handling), then the routes. Tests build it the same way and close it after.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import type { Server as HttpsServer } from 'node:https'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { randomUUID } from 'node:crypto'
+import { createRequire } from 'node:module'
+import helmet from '@fastify/helmet'
 import { schemaFile } from '../base/paths.ts'
-import type { Config } from './config.ts'
+import { isLoopbackHost, type Config } from './config.ts'
 import type { LoadedProfile } from '../profile/profile.ts'
 import type { Store } from './store/store.ts'
 import { CATALOGUE, CODE, FangpinBadRequest, FangpinHeadersTooLarge, FangpinRequestTimeout, errorBody } from './errors.ts'
@@ -22,6 +25,7 @@ import staffAuthPlugin from './plugins/app/staff-auth.ts'
 import listWatchPlugin from './plugins/app/list-watch.ts'
 import localSettingsPlugin from './plugins/app/local-settings.ts'
 import syncPlugin from './plugins/app/sync.ts'
+import backupPlugin from './plugins/app/backup.ts'
 import catalogSyncPlugin from './plugins/app/catalog-sync.ts'
 import hisApi from './routes/his/index.ts'
 import staffApi from './routes/staff/index.ts'
@@ -129,6 +133,40 @@ export function clientErrorHandler (this: FastifyInstance, err: Error & { code?:
   socket.destroy(err)
 }
 
+/**
+ * The log as configured: standard output, or FANGPIN_LOG_FILE rotated by pino-roll (daily and at
+ * FANGPIN_LOG_MAX_SIZE, FANGPIN_LOG_KEEP old files kept, across restarts). The transport runs in a
+ * worker thread and gets lines already redacted and serialised here: the rules above hold for the file.
+ */
+export function loggerOptions (config: Config): NonNullable<FastifyServerOptions['logger']> {
+  const base = { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS }
+  if (config.logFile === null) return base
+  return {
+    ...base,
+    transport: {
+      // Resolved here: the worker thread would look for it from pino's own folder.
+      target: createRequire(import.meta.url).resolve('pino-roll'),
+      options: {
+        file: config.logFile,
+        frequency: 'daily',
+        size: config.logMaxSize,
+        dateFormat: 'yyyy-MM-dd',
+        mkdir: true,
+        // The log has request paths and client addresses: for the service user only.
+        mode: 0o600,
+        limit: { count: config.logKeep, removeOtherLogFiles: true }
+      }
+    }
+  }
+}
+
+/** Sent with every answer while the agent serves the LAN over plain HTTP (FANGPIN_ALLOW_PLAINTEXT). */
+export const PLAINTEXT_WARNING = '199 fangpin "plaintext HTTP on the hospital LAN: set FANGPIN_TLS_CERT and FANGPIN_TLS_KEY"'
+
+export function plaintextOnLan (config: Config): boolean {
+  return config.tls === null && !isLoopbackHost(config.host)
+}
+
 export interface BuildOptions {
   config: Config
   profile: LoadedProfile
@@ -136,11 +174,14 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** schedule the registry sync and run it at start (default true when a registry is configured) */
   autoSync?: boolean
+  /** schedule backups (default true when FANGPIN_BACKUP_DIR is set) */
+  autoBackup?: boolean
 }
 
 export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: opts.logger ?? { level: opts.config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: LOG_SERIALIZERS },
+  const tls = opts.config.tls
+  const options: FastifyServerOptions = {
+    logger: opts.logger ?? loggerOptions(opts.config),
     bodyLimit: opts.config.bodyLimit,
     // X-Request-Id is read by requestId(), which checks it; Fastify would take any value as given.
     requestIdHeader: false,
@@ -166,10 +207,31 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     frameworkErrors (error, request, reply) {
       void (reply as unknown as FastifyReply).code(CATALOGUE.FANGPIN_BAD_REQUEST.status).send(errorBody(CODE.FANGPIN_BAD_REQUEST, `the request URL is not valid: ${error.message}`))
     }
-  })
+  }
+  // Node's defaults (TLS 1.2 and 1.3, OpenSSL's ciphers) are kept: an HIS that cannot speak TLS 1.2
+  // must be configured to, not met with weaker settings.
+  const app = (tls === null ? Fastify(options) : Fastify({ ...options, https: { cert: tls.cert, key: tls.key } } as FastifyHttpsOptions<HttpsServer>)) as unknown as FastifyInstance
   for (const schema of loadApiSchemas()) app.addSchema(schema)
 
-  await app.register(swaggerPlugin)
+  // Security headers on every answer. API answers get a CSP that allows nothing (they are data, never
+  // a page); the staff page and /docs set their own, stricter or specific, policy on their routes.
+  // HSTS only under TLS, and without subdomains: other hosts of the hospital may still be plain HTTP.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+    strictTransportSecurity: tls === null ? false : { maxAge: 180 * 24 * 3600, includeSubDomains: false },
+    // Browsers ignore it from a plain-HTTP origin, and say so as an error on every page.
+    crossOriginOpenerPolicy: tls !== null,
+    xFrameOptions: { action: 'deny' }
+  })
+  // Stopping (SIGTERM): a request in flight still gets its answer, and its connection is closed
+  // after it. Left open (keep-alive), it would hold the close until the stop grace ran out.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => { if (closing) void reply.header('connection', 'close') })
+  if (plaintextOnLan(opts.config)) {
+    app.addHook('onRequest', async (_request, reply) => { void reply.header('warning', PLAINTEXT_WARNING) })
+  }
+  await app.register(swaggerPlugin, { tls: tls !== null })
   await app.register(storePlugin, { dataDir: opts.config.dataDir, store: opts.store })
   await app.register(errorHandlerPlugin)
   await app.register(jsonBodyPlugin)
@@ -183,6 +245,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(catalogSyncPlugin, { autoStart: opts.autoSync })
   await app.register(staffAuthPlugin)
   await app.register(listWatchPlugin)
+  await app.register(backupPlugin, { autoStart: opts.autoBackup })
   await app.register(localSettingsPlugin)
 
   await app.register(hisApi, { prefix: '/v1' })

@@ -2,7 +2,7 @@
 // on a fresh install with no registry), and listen. Boots on the last good list: nothing at start
 // replaces a loaded list, and an abandoned load from a crash is only cleaned up.
 import type { FastifyInstance } from 'fastify'
-import type { Config } from './config.ts'
+import { isLoopbackHost, plaintextProblem, type Config } from './config.ts'
 import { loadProfile, type LoadedProfile } from '../profile/profile.ts'
 import { openStore, type Store } from './store/store.ts'
 import { dataDirWarnings } from './store/db.ts'
@@ -67,6 +67,8 @@ export interface Running {
 }
 
 export async function startServer (config: Config): Promise<Running> {
+  const plaintext = plaintextProblem(config)
+  if (plaintext !== null) throw plaintext
   const profile = loadProfile(config.profile)
   const store = openStore(config.dataDir)
   let app: FastifyInstance | undefined
@@ -86,6 +88,13 @@ export async function startServer (config: Config): Promise<Running> {
     // Abandoned generations (a crash mid-load) are removed in the background, in small chunks.
     store.list.purgeRetired().catch((err: unknown) => app?.log.error({ err }, 'could not clean up an abandoned list load'))
     const warnings = dataDirWarnings(config.dataDir)
+    if (config.tls === null && config.allowPlaintext && !isLoopbackHost(config.host)) {
+      warnings.push('serving plain HTTP on the hospital LAN (FANGPIN_ALLOW_PLAINTEXT=true): ID numbers, tokens and staff passwords cross the network unencrypted; set FANGPIN_TLS_CERT and FANGPIN_TLS_KEY')
+    }
+    if (config.tls !== null) {
+      app.log.info({ tls: { cert: config.tls.certFile, fingerprint256: config.tls.fingerprint256, valid_to: config.tls.validTo.toISOString() } }, 'serving HTTPS')
+      if (config.tls.validTo.getTime() < Date.now()) warnings.push(`the TLS certificate ${config.tls.certFile} expired on ${config.tls.validTo.toISOString()}: make a new one (fangpin tls init)`)
+    }
     for (const w of warnings) app.log.warn(w)
     const address = await app.listen({ host: config.host, port: config.port })
     const state = store.list.state()

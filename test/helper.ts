@@ -91,6 +91,8 @@ export async function build (t: Teardown, opts: { records?: LoadRecord[], env?: 
     store,
     // Tests start syncs themselves unless they ask for the schedule and the start-up run.
     autoSync: opts.autoSync ?? false,
+    // Tests run backups themselves (b.app.backup.run) rather than on a schedule.
+    autoBackup: false,
     logger: {
       level: 'info',
       redact: { paths: REDACT, censor: '[redacted]' },

@@ -12,6 +12,9 @@ import { tokenCommand } from './token.ts'
 import { userCommand } from './user.ts'
 import { statusCommand } from './status.ts'
 import { syncCommand } from './sync.ts'
+import { tlsCommand } from './tls.ts'
+import { serviceCommand } from './service.ts'
+import { backupCommand, restoreCommand } from './backup.ts'
 import { catalogCommand } from './catalog.ts'
 import { profileCommand } from './profile.ts'
 import { tariffCommand } from './tariff.ts'
@@ -55,6 +58,20 @@ usage:
                                              the month's burden list: people over their annual
                                              threshold, stays below the reimbursement targets
 
+operations (README, Operations):
+  fangpin tls init --host <name or IP> [--host …] [--out DIR] [--days N] [--force]
+                                             make a TLS key and self-signed certificate (prints its
+                                             SHA-256 fingerprint for the HIS vendor to pin)
+  fangpin service install [--user fangpin] [--data-dir DIR] [--environment-file FILE] [--unit-dir DIR] [--app-dir DIR] [--out FILE]
+                                             write the systemd unit and print the systemctl commands
+  fangpin service install --windows [--data-dir DIR] [--environment-file FILE] [--app-dir DIR] [--node PATH] [--out FILE]
+                                             write a WinSW service definition (fangpin.xml)
+  fangpin service uninstall [--unit-dir DIR] remove the systemd unit (data and backups are kept)
+  fangpin backup [--out DIR]                 online backup of the database and subject key (one file)
+  fangpin restore <file> [--data-dir DIR] [--check]
+                                             restore a backup into the STOPPED data directory
+                                             (--check: only verify the file)
+
 county registry (publisher side):
   fangpin registry keygen --out <dir>
   fangpin registry publish --from <xlsx|csv|ndjson> --out <dir> --key <private key> [--region <code>] [--expires-days N]
@@ -79,6 +96,14 @@ configuration (environment):
   FANGPIN_SYNC_TIMEOUT_MINUTES    a sync not finished after this is stopped (default 30)
   FANGPIN_SYNC_MIN_BYTES_PER_SEC  a registry transfer slower than this over 30 s is cut
                                   (default 1024; 0: no minimum)
+  FANGPIN_TLS_CERT, FANGPIN_TLS_KEY  PEM certificate and key: serve HTTPS (both or neither)
+  FANGPIN_ALLOW_PLAINTEXT  true: serve plain HTTP on a non-loopback FANGPIN_HOST anyway (refused otherwise)
+  FANGPIN_BACKUP_DIR       scheduled backups go here (unset: none)
+  FANGPIN_BACKUP_CRON      when, hospital time (default "30 3 * * *", after the nightly sync)
+  FANGPIN_BACKUP_KEEP      scheduled backups kept (default 14)
+  FANGPIN_LOG_FILE         write the log to this file, rotated daily and by size (unset: stdout)
+  FANGPIN_LOG_KEEP         rotated log files kept (default 14)
+  FANGPIN_LOG_MAX_SIZE     rotate a log file at this size (default 50m; k, m, g)
   FANGPIN_NOTICE_FONT      a Chinese font file (.ttf, .otf, .ttc) for the admission notice PDF,
                            used before the font that comes with the agent (default: none)
   FANGPIN_INSU_ADMDVS  the hospital's 6-digit insurance region for the catalog (default the profile's region)
@@ -113,6 +138,10 @@ export async function main (argv: string[], io: Io = processIo()): Promise<numbe
       case 'user': return await userCommand(config, args, io)
       case 'status': return await statusCommand(config, io)
       case 'sync': return await syncCommand(config, io)
+      case 'tls': return await tlsCommand(config, args, io)
+      case 'service': return await serviceCommand(config, args, io)
+      case 'backup': return await backupCommand(config, args, io)
+      case 'restore': return await restoreCommand(config, args, io)
       case 'tariff': return await tariffCommand(config, args, io)
       case 'report': return await reportCommand(config, args, io)
       case 'catalog': return await catalogCommand(config, args, io)

@@ -15,15 +15,16 @@ export async function serveCommand (config: Config, io: Io): Promise<void> {
   io.err.write(`fangpin listening on ${running.address}\n`)
   for (const w of running.warnings) io.err.write(`warning: ${w}\n`)
   if (running.demo.loaded) {
+    const scheme = config.tls === null ? 'http' : 'https'
     io.err.write([
       '',
       '  ================================================================',
       '   DEMO MODE — bundled synthetic list (演示数据，不得用于真实患者)',
       `   demo HIS token: ${running.demo.token ?? '(revoked)'}`,
       running.demo.staff === null
-        ? `   staff page: http://${config.host}:${config.port}/`
-        : `   staff page: http://${config.host}:${config.port}/  (sign in as ${running.demo.staff.name} / ${running.demo.staff.password})`,
-      `   try: curl -s -X POST http://${config.host}:${config.port}/v1/eligibility \\`,
+        ? `   staff page: ${scheme}://${config.host}:${config.port}/`
+        : `   staff page: ${scheme}://${config.host}:${config.port}/  (sign in as ${running.demo.staff.name} / ${running.demo.staff.password})`,
+      `   try: curl -s -X POST ${scheme}://${config.host}:${config.port}/v1/eligibility \\`,
       '          -H "Authorization: Bearer <demo token>" -H "Content-Type: application/json" \\',
       `          -d '{"certno":"${demoCertno('extreme_poverty')}"}'`,
       '  ================================================================',

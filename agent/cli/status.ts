@@ -3,6 +3,13 @@ import type { Config } from '../config.ts'
 import type { Io } from '../../base/terminal.ts'
 import { schemaVersion } from '../store/db.ts'
 import { withAgent } from './agent.ts'
+import type { BackupState } from '../store/backup.ts'
+
+function backupLine (b: BackupState, dir: string | null): string {
+  const failed = b.last_failure_at !== null && (b.last_success_at === null || b.last_failure_at > b.last_success_at)
+  const last = b.last_success_at === null ? 'NONE made yet' : `${b.last_success_at} (${b.last_file ?? ''})`
+  return `last backup      ${last}${failed ? `; FAILED since ${b.last_failure_at ?? ''}: ${b.last_failure ?? ''}` : ''}${dir === null ? '; not scheduled (FANGPIN_BACKUP_DIR)' : `; scheduled into ${dir}`}`
+}
 
 export async function statusCommand (config: Config, io: Io): Promise<number> {
   return await withAgent(config, io, async ({ rules, store, profile }) => {
@@ -22,7 +29,8 @@ export async function statusCommand (config: Config, io: Io): Promise<number> {
       ...(profile.missingLocal.length > 0 ? [`local settings   MISSING: ${profile.missingLocal.map((m) => `local.${m.key}`).join(', ')} — see fangpin profile check`] : []),
       `open alerts      ${rules.listAlerts('open').count}`,
       `active tokens    ${tokens.length}${tokens.length > 0 ? ` (${tokens.map((t) => t.name).join(', ')})` : ''}`,
-      `staff accounts   ${rules.listStaff().filter((u) => u.disabled_at === null).length} active`
+      `staff accounts   ${rules.listStaff().filter((u) => u.disabled_at === null).length} active`,
+      backupLine(store.backups.state(), config.backupDir)
     ]
     io.out.write(lines.join('\n') + '\n')
     return state.active_gen === null ? 1 : 0

@@ -25,6 +25,8 @@ export interface ImportOptions {
   atRealList?: () => void
   onReadProgress?: (rowsDone: number, rowsTotal: number | undefined) => void
   onLoadProgress?: (persons: number, total: number) => void
+  /** stops the load between two chunks (Ctrl-C, a SIGTERM): the serving list stays as it was */
+  signal?: AbortSignal
 }
 
 export interface ImportOutcome {
@@ -54,6 +56,7 @@ export async function importList (ctx: RulesContext, actor: Actor, file: string,
     region: profile.region
   }, {
     onProgress: opts.onLoadProgress === undefined ? undefined : (persons) => opts.onLoadProgress?.(persons, read.records.length),
+    signal: opts.signal,
     // In the transaction that makes the list serve: a list never goes live without its audit row,
     // and the demo's well-known token and sign-in never reach a real person, not even for a moment,
     // not even when a crash cut off an earlier import right after its flip.

@@ -2,7 +2,7 @@
 // keeps failing refreshes its alert instead of piling up copies.
 import type { DB } from './db.ts'
 
-export type AlertKind = 'sync_failed' | 'list_stale' | 'identity_started' | 'identity_ended' | 'spending_warning' | 'spending_breach' | 'storage_failed' | 'admission_corrected' | 'local_setting_missing' | 'reimbursement_low' | 'annual_burden' | 'admission_estimate' | 'catalog_sync_failed'
+export type AlertKind = 'sync_failed' | 'list_stale' | 'identity_started' | 'identity_ended' | 'spending_warning' | 'spending_breach' | 'storage_failed' | 'admission_corrected' | 'local_setting_missing' | 'reimbursement_low' | 'annual_burden' | 'admission_estimate' | 'catalog_sync_failed' | 'backup_failed'
 export type AlertLevel = 'info' | 'warning' | 'critical'
 
 export interface AlertRow {

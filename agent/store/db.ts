@@ -84,6 +84,11 @@ export function schemaVersion (db: DB): number {
   return row.v ?? 0
 }
 
+/** The schema version this fangpin's migrations bring a database to. */
+export function newestSchemaVersion (list: Migration[] = migrations): number {
+  return list.reduce((m, x) => Math.max(m, x.version), 0)
+}
+
 export function migrate (db: DB, list: Migration[]): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
     version     INTEGER PRIMARY KEY,
@@ -91,15 +96,20 @@ export function migrate (db: DB, list: Migration[]): void {
     applied_at  TEXT NOT NULL
   )`)
   const current = schemaVersion(db)
-  const newest = list.reduce((m, x) => Math.max(m, x.version), 0)
+  const newest = newestSchemaVersion(list)
   if (current > newest) {
-    throw new Error(`the database in this data directory is at schema version ${current}, newer than this fangpin (${newest}): run the newer fangpin or restore a backup`)
+    // A rolled-back release must not write into a database it does not understand.
+    throw new Error(`the database in this data directory is at schema version ${current}, newer than this fangpin (schema version ${newest}): run the newer fangpin, or restore a backup taken before the upgrade (fangpin restore)`)
   }
+  // Each issue is handed its migration number, and they land in the order the work is finished (8
+  // and 9 shipped before 7): a migration is applied when it is not recorded, not when its number is
+  // above the database's highest. In number order, so a fresh database is built as always.
+  const isApplied = db.prepare('SELECT 1 FROM schema_version WHERE version = ?')
   for (const m of [...list].sort((a, b) => a.version - b.version)) {
-    if (m.version <= current) continue
+    if (isApplied.get(m.version) !== undefined) continue
     // IMMEDIATE takes the write lock up front, so two processes starting together cannot both migrate.
     db.transaction(() => {
-      if (schemaVersion(db) >= m.version) return
+      if (isApplied.get(m.version) !== undefined) return
       db.exec(m.sql)
       db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)')
         .run(m.version, m.description, new Date().toISOString())

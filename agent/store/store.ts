@@ -17,6 +17,7 @@ import { StaffRepository } from './staff.ts'
 import { StorageHealth } from './storage-health.ts'
 import { SyncRunRepository } from './sync-runs.ts'
 import { SignInLimitRepository } from './sign-in-limits.ts'
+import { BackupLog } from './backup.ts'
 import { CatalogRepository } from './catalog.ts'
 import { SettlementRepository } from './settlements.ts'
 import { BurdenRepository } from './burden.ts'
@@ -38,6 +39,8 @@ export interface Store {
   syncRuns: SyncRunRepository
   /** failed staff sign-ins and the locks they lead to */
   signInLimits: SignInLimitRepository
+  /** when backups last worked and failed */
+  backups: BackupLog
   /** the insurance catalog, the hospital's code mapping, the 集采 list, catalog drift */
   catalog: CatalogRepository
   /** the platform's settlement answers of each stay (2303/2304/2305) */
@@ -96,6 +99,7 @@ export function openStore (dataDir: string): Store {
       staff: new StaffRepository(db),
       syncRuns: new SyncRunRepository(db),
       signInLimits: new SignInLimitRepository(db, subjectKey),
+      backups: new BackupLog(db),
       catalog: new CatalogRepository(db),
       settlements: new SettlementRepository(db),
       burden: new BurdenRepository(db),

@@ -23,6 +23,7 @@
     storage_failed: '数据库写入失败',
     sync_failed: '名单同步失败',
     list_stale: '名单过期',
+    backup_failed: '数据备份失败',
     reimbursement_low: '报销未达目标',
     annual_burden: '年度负担超预警线',
     admission_estimate: '入院预估负担较高',

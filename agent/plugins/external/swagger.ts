@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 
-async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
+async function swaggerPlugin (fastify: FastifyInstance, opts: { tls?: boolean }): Promise<void> {
   await fastify.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -23,7 +23,13 @@ async function swaggerPlugin (fastify: FastifyInstance): Promise<void> {
       }
     }
   })
-  await fastify.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  await fastify.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // The page's policy asks browsers to upgrade its requests to https: over plain HTTP (loopback,
+    // or FANGPIN_ALLOW_PLAINTEXT) that would make /docs load nothing.
+    transformStaticCSP: (header) => opts.tls === true ? header : header.replace(/\s*upgrade-insecure-requests;?/, '')
+  })
 }
 
 export default fp(swaggerPlugin, { name: 'swagger', fastify: '5.x' })
