@@ -324,6 +324,13 @@ export class ListRepository {
     }
   }
 
+  /** The registry's figures for a person, written by a load (load_gen: the generation whose load wrote them). */
+  private putYtdStmt (): Database.Statement {
+    return this.db.prepare(`INSERT INTO person_ytd (person_key, psn_part_fen, medfee_fen, fulamt_fen, as_of, load_gen) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (person_key) DO UPDATE SET psn_part_fen = excluded.psn_part_fen, medfee_fen = excluded.medfee_fen,
+      fulamt_fen = excluded.fulamt_fen, as_of = excluded.as_of, load_gen = excluded.load_gen`)
+  }
+
   /**
    * Replaces the whole list. Rows go into a new generation in chunks (each its own short
    * transaction, yielding between chunks so lookups keep being served); one last transaction
@@ -401,9 +408,7 @@ export class ListRepository {
       // The year's figures are not versioned with the list: each row carries its own 统计截至, so a
       // row written before the flip (or by a load that failed) is still true of its person. The
       // flip drops the rows no load of this list wrote.
-      const putYtd = this.db.prepare(`INSERT INTO person_ytd (person_key, psn_part_fen, medfee_fen, fulamt_fen, as_of, load_gen) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (person_key) DO UPDATE SET psn_part_fen = excluded.psn_part_fen, medfee_fen = excluded.medfee_fen,
-        fulamt_fen = excluded.fulamt_fen, as_of = excluded.as_of, load_gen = excluded.load_gen`)
+      const putYtd = this.putYtdStmt()
       const writeChunk = this.db.transaction((batch: SpooledPerson[]) => {
         for (const p of batch) {
           const ids = p.identities
@@ -554,9 +559,7 @@ export class ListRepository {
           identity_count = ?, loaded_at = ?, data_as_of = ?, delta_seq = NULL, delta_gen = NULL, delta_pid = NULL WHERE id = 1`)
           .run(version, meta.source, meta.demo === true ? 1 : 0, meta.region ?? state.region, seq, persons, identities,
             new Date().toISOString(), meta.data_as_of ?? null)
-        const put = this.db.prepare(`INSERT INTO person_ytd (person_key, psn_part_fen, medfee_fen, fulamt_fen, as_of, load_gen) VALUES (?, ?, ?, ?, ?, ?)
-          ON CONFLICT (person_key) DO UPDATE SET psn_part_fen = excluded.psn_part_fen, medfee_fen = excluded.medfee_fen,
-          fulamt_fen = excluded.fulamt_fen, as_of = excluded.as_of, load_gen = excluded.load_gen`)
+        const put = this.putYtdStmt()
         const drop = this.db.prepare('DELETE FROM person_ytd WHERE person_key = ?')
         for (const [pk, y] of ytdChanges) {
           if (y === undefined) drop.run(pk)
