@@ -114,3 +114,33 @@ t.test('the settlement routes need a token', async (t) => {
   const res = await fetch(`${b.url}/v1/admissions/S1/settlements`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ setl_type: 'final', setlinfo: setlinfo('A', '2026-11-26 10:00:00', { medfee: 100, fund: 50 }) }) })
   t.equal(res.status, 401)
 })
+
+t.test('hostile settlement bodies are a 4xx naming what is wrong, never a 5xx, and nothing is stored', async (t) => {
+  const b = await region(t, GX, [listed(1, [MONITORED])])
+  await admitAs(b, 'S1', 1)
+  const good = setlinfo('SET-H', '2026-11-25 10:00:00', { medfee: 10_000_00, fund: 8_600_00 })
+  const bodies: unknown[] = [
+    {},
+    { setl_type: 'final' },
+    { setl_type: 'later', setlinfo: good },
+    { setl_type: 'final', setlinfo: 'x' },
+    { setl_type: 'final', setlinfo: [good] },
+    { setl_type: 'final', setlinfo: { ...good, setl_id: 'x'.repeat(10_000) } },
+    { setl_type: 'final', setlinfo: { ...good, setl_id: 12345 } },
+    { setl_type: 'final', setlinfo: { ...good, medfee_sumamt: { $gt: 0 } } },
+    { setl_type: 'final', setlinfo: { ...good, medfee_sumamt: [1] } },
+    { setl_type: 'final', setlinfo: { ...good, medfee_sumamt: 1e300, psn_part_amt: 1e300 } },
+    { setl_type: 'final', setlinfo: { ...good, medfee_sumamt: 'NaN' } },
+    { setl_type: 'final', setlinfo: { ...good, setl_time: 20261125 } },
+    { setl_type: 'final', setlinfo: { ...good, setl_time: '2026-11-25T10:00:00Z' } },
+    { setl_type: 'final', setlinfo: good, extra: true }
+  ]
+  for (const body of bodies) {
+    const res = await b.post('/v1/admissions/S1/settlements', body)
+    t.ok(res.status >= 400 && res.status < 500, `${JSON.stringify(body).slice(0, 80)} → ${res.status}`)
+    t.match(res.json?.error?.code, /^FANGPIN_/)
+  }
+  t.equal((await b.post('/v1/admissions/S1/settlements', '{"setl_type":')).status, 400, 'broken JSON')
+  t.equal((b.store.db.prepare('SELECT count(*) AS n FROM settlement').get() as any).n, 0)
+  t.equal((await b.get('/v1/admissions/S1/notice.pdf')).status, 200, 'the agent still answers')
+})
