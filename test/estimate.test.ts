@@ -117,3 +117,15 @@ t.test('fangpin tariff import reads 支付标准, or 基准点数 × 点值, and
   t.equal(store.tariffs.count(), 2, 'the table imported before is still the one in force')
   t.equal(store.tariffs.get('ES31')?.pay_std_fen, 8_000_00)
 })
+
+t.test('the estimate\'s reads on the admission path use their indexes (EXPLAIN QUERY PLAN)', async (t) => {
+  const b = await region(t, GX, [listed(1, ['extreme_poverty'])])
+  const repo = b.store.settlements as unknown as Record<string, { source: string }>
+  const plan = (name: string, params: unknown[]): string => (b.store.db.prepare(`EXPLAIN QUERY PLAN ${repo[name].source}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join('; ')
+  const history = plan('historyStmt', ['I63', '2025-11-20 00:00:00'])
+  t.match(history, /SEARCH settlement USING INDEX settlement_diag \(main_diag=\? AND setl_time>\?\)/)
+  // The ORDER BY sorts only the rows the index found: a year of one diagnosis category, not the table.
+  t.notMatch(history, /SCAN settlement/, 'never a scan of all settlements')
+  t.match(plan('groupShareStmt', ['ES31']), /SEARCH settlement USING INDEX settlement_drg \(drg_codg=\?\)/)
+  t.match(plan('personYearStmt', [Buffer.alloc(32), 2026]), /SEARCH settlement USING INDEX settlement_person_year/)
+})
