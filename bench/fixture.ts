@@ -17,9 +17,9 @@ export function certnoOf (n: number): string {
 }
 
 /** Starts `node --import tsx <args>` and resolves with its URL once it says it is listening. */
-export function start (args: string[], env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
+export function start (args: string[], env: Record<string, string>, cwd = ROOT): Promise<{ child: ChildProcess, url: string }> {
   return new Promise((resolveStart, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     const onData = (d: Buffer): void => {
       out += d.toString()

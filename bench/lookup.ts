@@ -7,18 +7,26 @@
 //
 // Server CPU per request is printed from /proc; where it goes, by a CPU profile, is bench:budget's
 // (bench/budget.ts), and both go to the README's Figures section.
+//
+// The bare route's figure moves by a third between two 10-second runs on this machine, so each
+// figure is the median of BENCH_ROUNDS rounds (default 3), the bare route and the agent taking
+// turns within each round. BENCH_BEFORE_ROOT=<checkout of an earlier commit, with node_modules>
+// adds that commit's agent (on a copy of the same database) to every round: before and after,
+// side by side in one run.
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, readFileSync } from 'node:fs'
 import { tmpdir, cpus, totalmem, loadavg } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { openStore } from '../agent/store/store.ts'
 import { certnoOf, start } from './fixture.ts'
 import type { LoadRecord } from '../agent/store/list.ts'
 
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 1_000_000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const BEFORE_ROOT = process.env.BENCH_BEFORE_ROOT === undefined ? null : resolve(process.env.BENCH_BEFORE_ROOT)
 const CONNECTIONS = 50
 const CATEGORIES = ['extreme_poverty', 'minimum_living', 'out_of_poverty', 'unstable_out_of_poverty', 'marginal_at_risk', 'near_minimum_living']
 
@@ -82,45 +90,76 @@ try {
   store.close()
   console.log(`loaded ${PEOPLE} people in ${loadSeconds.toFixed(1)} s`)
 
+  // The earlier commit's agent gets a copy of the same database (a data directory has one writer).
+  let beforeDir: string | null = null
+  if (BEFORE_ROOT !== null) {
+    beforeDir = join(dir, 'before')
+    mkdirSync(beforeDir, { mode: 0o700 })
+    for (const f of ['fangpin.db', 'subject.key']) copyFileSync(join(dir, f), join(beforeDir, f))
+  }
   const agent = await start(['agent/cli/main.ts', 'serve'], { FANGPIN_DATA_DIR: dir, FANGPIN_PORT: '0', FANGPIN_LOG_LEVEL: 'warn' })
   children.push(agent.child)
+  const before = beforeDir === null ? null : await start(['agent/cli/main.ts', 'serve'], { FANGPIN_DATA_DIR: beforeDir, FANGPIN_PORT: '0', FANGPIN_LOG_LEVEL: 'warn' }, BEFORE_ROOT!)
+  if (before !== null) children.push(before.child)
   const bare = await start(['bench/bare-server.ts'], {})
   children.push(bare.child)
   const t1 = performance.now()
-  while (await inMemory(agent.url) === 0 && performance.now() - t1 < 120_000) await new Promise((resolve) => setTimeout(resolve, 200))
+  for (const a of before === null ? [agent] : [agent, before]) {
+    while (await inMemory(a.url) === 0 && performance.now() - t1 < 120_000) await new Promise((resolve) => setTimeout(resolve, 200))
+  }
   console.log(`list held in memory by the agent after ${((performance.now() - t1) / 1000).toFixed(1)} s (${await inMemory(agent.url)} people)`)
-  // warm both up (JIT, page cache) before measuring
-  await load(bare.url, bare.child.pid!, null, 'warm-bare', '/v1/eligibility', 3)
-  const warmE = await load(agent.url, agent.child.pid!, token, 'warm-e', '/v1/eligibility', 3)
-  await load(agent.url, agent.child.pid!, token, 'warm-a', '/v1/admissions', 3)
+  let lookups = 0
+  for (const [path, short] of [['/v1/eligibility', 'e'], ['/v1/admissions', 'a']] as const) {
+    await load(bare.url, bare.child.pid!, null, `warm-bare-${short}`, path, 3)
+    const w = await load(agent.url, agent.child.pid!, token, `warm-${short}`, path, 3)
+    if (short === 'e') lookups += w.result['2xx']
+    if (before !== null) await load(before.url, before.child.pid!, token, `warm-before-${short}`, path, 3)
+  }
 
-  // each agent run right after a bare run with the same bodies
-  const bareE = await load(bare.url, bare.child.pid!, null, 'bare-e', '/v1/eligibility')
-  const elig = await load(agent.url, agent.child.pid!, token, 'eligibility', '/v1/eligibility')
-  const bareA = await load(bare.url, bare.child.pid!, null, 'bare-a', '/v1/admissions')
-  const adm = await load(agent.url, agent.child.pid!, token, 'agent', '/v1/admissions')
+  const runs: Record<'bareE' | 'elig' | 'beforeE' | 'bareA' | 'adm' | 'beforeA', Run[]> = { bareE: [], elig: [], beforeE: [], bareA: [], adm: [], beforeA: [] }
+  for (let round = 1; round <= ROUNDS; round++) {
+    runs.bareE.push(await load(bare.url, bare.child.pid!, null, `bare-e${round}`, '/v1/eligibility'))
+    runs.elig.push(await load(agent.url, agent.child.pid!, token, `eligibility${round}`, '/v1/eligibility'))
+    lookups += runs.elig[runs.elig.length - 1].result['2xx']
+    if (before !== null) runs.beforeE.push(await load(before.url, before.child.pid!, token, `before-e${round}`, '/v1/eligibility'))
+    runs.bareA.push(await load(bare.url, bare.child.pid!, null, `bare-a${round}`, '/v1/admissions'))
+    runs.adm.push(await load(agent.url, agent.child.pid!, token, `agent${round}`, '/v1/admissions'))
+    if (before !== null) runs.beforeA.push(await load(before.url, before.child.pid!, token, `before-a${round}`, '/v1/admissions'))
+    const r = (x: Run[], y: Run[]): string => (x[x.length - 1].result.requests.average / y[y.length - 1].result.requests.average).toFixed(2)
+    console.log(`round ${round}: eligibility ${r(runs.elig, runs.bareE)} of the bare route, admissions ${r(runs.adm, runs.bareA)}` +
+      (before !== null ? `; before: ${r(runs.beforeE, runs.bareE)}, ${r(runs.beforeA, runs.bareA)}` : ''))
+  }
   const rss = readFileSync(`/proc/${agent.child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)
 
-  // what the goals promise: every answered admission and lookup has its rows in the database
   const db = new Database(join(dir, 'fangpin.db'), { readonly: true })
-  const admissions = db.prepare("SELECT COUNT(*) FROM admission WHERE mdtrt_id LIKE 'agent-%'").pluck().get() as number
+  const admissions = db.prepare("SELECT COUNT(*) FROM admission WHERE mdtrt_id LIKE 'agent%'").pluck().get() as number
   const audits = db.prepare("SELECT COUNT(*) FROM audit WHERE action = 'eligibility.lookup'").pluck().get() as number
   db.close()
+  const answeredAdm = runs.adm.reduce((n, r) => n + r.result['2xx'], 0)
 
-  const line = (r: Run): string => `${r.result.requests.average.toFixed(0)} req/s, p50 ${r.result.latency.p50} ms, p99 ${r.result.latency.p99} ms, ${r.cpuPerRequest.toFixed(0)} µs CPU/req`
-  console.log(`bare route, eligibility bodies:  ${line(bareE)}`)
-  console.log(`POST /v1/eligibility:            ${line(elig)} (lookup + audit row)`)
-  console.log(`bare route, admission bodies:    ${line(bareA)}`)
-  console.log(`POST /v1/admissions:             ${line(adm)} (admission, stay and audit rows on disk before the answer)`)
-  const lookups = warmE.result['2xx'] + elig.result['2xx']
-  const er = elig.result.requests.average / bareE.result.requests.average
-  const ep = elig.result.latency.p99 / Math.max(1, bareE.result.latency.p99)
-  const ar = adm.result.requests.average / bareA.result.requests.average
-  goal('POST /v1/eligibility / bare route', `${elig.result.requests.average.toFixed(0)} vs ${bareE.result.requests.average.toFixed(0)} req/s`, er, '>= 0.60', er >= 0.6)
-  goal('eligibility p99 / bare route p99', `${elig.result.latency.p99} vs ${bareE.result.latency.p99} ms`, ep, '<= 2.00', ep <= 2)
-  goal('POST /v1/admissions / bare route', `${adm.result.requests.average.toFixed(0)} vs ${bareA.result.requests.average.toFixed(0)} req/s`, ar, '>= 0.40', ar >= 0.4)
-  goal('every answered admission on disk', `${admissions} rows, ${adm.result['2xx']} answered`, admissions / Math.max(1, adm.result['2xx']), '>= 1.00', admissions >= adm.result['2xx'])
+  const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
+  const rate = (rs: Run[]): number => median(rs.map((r) => r.result.requests.average))
+  const p99 = (rs: Run[]): number => median(rs.map((r) => r.result.latency.p99))
+  const line = (rs: Run[]): string => `${rate(rs).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.result.latency.p50))} ms, p99 ${p99(rs)} ms, ${median(rs.map((r) => r.cpuPerRequest)).toFixed(0)} µs CPU/req`
+  console.log(`medians of ${ROUNDS} rounds of ${SECONDS} s:`)
+  console.log(`bare route, eligibility bodies:  ${line(runs.bareE)}`)
+  console.log(`POST /v1/eligibility:            ${line(runs.elig)} (lookup + audit row)`)
+  if (before !== null) console.log(`  before (${BEFORE_ROOT}):  ${line(runs.beforeE)}`)
+  console.log(`bare route, admission bodies:    ${line(runs.bareA)}`)
+  console.log(`POST /v1/admissions:             ${line(runs.adm)} (admission, stay and audit rows on disk before the answer)`)
+  if (before !== null) console.log(`  before (${BEFORE_ROOT}):  ${line(runs.beforeA)}`)
+  const er = rate(runs.elig) / rate(runs.bareE)
+  const ep = p99(runs.elig) / Math.max(1, p99(runs.bareE))
+  const ar = rate(runs.adm) / rate(runs.bareA)
+  goal('POST /v1/eligibility / bare route', `${rate(runs.elig).toFixed(0)} vs ${rate(runs.bareE).toFixed(0)} req/s`, er, '>= 0.60', er >= 0.6)
+  goal('eligibility p99 / bare route p99', `${p99(runs.elig)} vs ${p99(runs.bareE)} ms`, ep, '<= 2.00', ep <= 2)
+  goal('POST /v1/admissions / bare route', `${rate(runs.adm).toFixed(0)} vs ${rate(runs.bareA).toFixed(0)} req/s`, ar, '>= 0.40', ar >= 0.4)
+  goal('every answered admission on disk', `${admissions} rows, ${answeredAdm} answered`, admissions / Math.max(1, answeredAdm), '>= 1.00', admissions >= answeredAdm)
   goal('every answered lookup has its audit row', `${audits} rows, ${lookups} answered`, audits / Math.max(1, lookups), '>= 1.00', audits >= lookups)
+  if (before !== null) {
+    console.log(`before / after, eligibility req/s:          ${(rate(runs.beforeE)).toFixed(0)} -> ${rate(runs.elig).toFixed(0)} (${(rate(runs.elig) / rate(runs.beforeE)).toFixed(2)} x)`)
+    console.log(`before / after, admissions req/s:           ${(rate(runs.beforeA)).toFixed(0)} -> ${rate(runs.adm).toFixed(0)} (${(rate(runs.adm) / rate(runs.beforeA)).toFixed(2)} x)`)
+  }
   if (rss !== null) console.log(`agent peak RSS:                  ${Math.round(Number(rss[1]) / 1024)} MB with ${PEOPLE} people`)
   console.log(`load average at end:             ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min)`)
 } finally {

@@ -86,6 +86,13 @@ function memory (pid: number): { rss: number, peak: number } {
   return { rss: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024, peak: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024 }
 }
 
+/** What the RSS holds, from the agent's own /metrics: the JavaScript heap and buffers; the rest is native. */
+async function heap (url: string, token: string): Promise<string> {
+  const text = await (await fetch(url + '/metrics', { headers: { authorization: `Bearer ${token}` } })).text()
+  const mb = (name: string): string => (Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20).toFixed(0)
+  return `JS heap ${mb('nodejs_heap_size_used_bytes')} MB used of ${mb('nodejs_heap_size_total_bytes')} MB, buffers and native objects ${mb('nodejs_external_memory_bytes')} MB`
+}
+
 async function waitForSeq (url: string, token: string, seq: number): Promise<void> {
   for (;;) {
     const res = await fetch(url + '/v1/sync/status', { headers: { authorization: `Bearer ${token}` } })
@@ -138,6 +145,7 @@ try {
   const during = await lookups
   await new Promise((resolve) => setTimeout(resolve, 2000))
   const afterSync = memory(agent.child.pid!)
+  const heapAfterSync = await heap(agent.url, token)
 
   t0 = performance.now()
   const full2 = await writeGz(regDir, 'full-2.ndjson.gz', full(PEOPLE, true), { kind: 'full', seq: 2, base_seq: null })
@@ -150,11 +158,14 @@ try {
   const deltaSeconds = (performance.now() - t0) / 1000
   await new Promise((resolve) => setTimeout(resolve, 2000))
   const afterDelta = memory(agent.child.pid!)
+  const heapAfterDelta = await heap(agent.url, token)
   const check = await (await fetch(agent.url + '/v1/eligibility', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ certno: certnoOf(7), at: '2026-11-20 09:30:00' }) })).json() as { identities: Array<{ category: string }>, list: { version: string } }
 
   console.log(`full sync of ${PEOPLE} records over HTTP:  ${syncSeconds.toFixed(1)} s (download, verify, validate and hash every record, spool, load, flip)`)
   console.log(`lookups during the sync:                   ${during.requests.total} answered, p50 ${during.latency.p50} ms, p99 ${during.latency.p99} ms, max ${during.latency.max} ms, non-2xx ${during.non2xx}`)
   console.log(`after the delta, person 7:                 ${check.identities.map((i) => i.category).join(', ')} (list ${check.list.version})`)
+  console.log(`agent memory after the full sync:          RSS ${afterSync.rss.toFixed(0)} MB; ${heapAfterSync}`)
+  console.log(`agent memory after the delta:              RSS ${afterDelta.rss.toFixed(0)} MB; ${heapAfterDelta}`)
   goal('agent RSS after the full sync', `${afterSync.rss.toFixed(0)} MB (peak ${afterSync.peak.toFixed(0)})`, afterSync.rss / 200, '<= 200 MB', afterSync.rss <= 200)
   goal('lookup p99 during the full sync', `${during.latency.p99} ms`, during.latency.p99 / 50, '<= 50 ms', during.latency.p99 <= 50 && during.non2xx === 0)
   goal(`delta of ${body.records ?? '?'} records (${body.kind ?? '?'}, ${body.result})`, `${deltaSeconds.toFixed(2)} s`, deltaSeconds / 2, '<= 2 s', deltaSeconds <= 2 && body.result === 'updated')

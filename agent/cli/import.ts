@@ -17,6 +17,8 @@ export async function importCommand (config: Config, args: string[], io: Io): Pr
   const { importList, ImportRejected } = await import('../intake/import.ts')
   const { formatProblems } = await import('../../lists/row-report.ts')
   return await withAgent(config, io, async ({ rules, store, actor }) => {
+    // A list of millions writes gigabytes of log: copied into the database beside the load.
+    store.checkpointInBackground()
     const reading = progressBar(io, `reading ${basename(file)}`, 10_000)
     const loading = progressBar(io, 'loading', 10_000)
     // Ctrl-C or a SIGTERM (a shutdown, systemctl stop of a timer unit) stops the load after the

@@ -229,8 +229,8 @@ export async function checkEligibility (ctx: RulesContext, actor: Actor, request
   }
   const decision = decide({ profile, person, state, at, med_type: body.med_type, staleHours: settings.staleHours })
   // The lookup's audit row is committed before the answer (a killed agent keeps it) but the answer
-  // does not wait for its fsync: it reaches the disk with the next one, milliseconds later. Only a
+  // does not wait for its fsync: it reaches the disk with the next one, at most 50 ms later. Only a
   // power cut in that window can lose it; an admission (a promise to the HIS) always waits.
-  await store.write(() => store.audit.write({ client: actorName(actor), action: 'eligibility.lookup', subject_key: pk, decision: decision.treat_first_pay_later ? 'granted' : 'not_granted', detail: { at } }), { durable: false })
+  await store.write(() => store.audit.write({ client: actorName(actor), action: 'eligibility.lookup', subject_key: pk, decision: decision.treat_first_pay_later ? 'granted' : 'not_granted', detail: { at } }), { durable: false, oneStatement: true })
   return decision
 }

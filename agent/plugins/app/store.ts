@@ -22,6 +22,8 @@ async function storePlugin (fastify: FastifyInstance, opts: StorePluginOptions):
   const store = opts.store ?? openStore(opts.dataDir)
   // A serving process answers lookups from the list held in memory (store/list-index.ts).
   store.list.enableIndex()
+  // ... and commits without copying the write-ahead log into the database inside them.
+  store.checkpointInBackground()
   fastify.decorate('store', store)
   const timer = setInterval(() => {
     if (store.health.failing === null || !store.db.open) return

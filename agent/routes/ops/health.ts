@@ -127,8 +127,31 @@ export default async function healthRoutes (fastify: FastifyInstance): Promise<v
       { name: 'fangpin_admissions_open', help: 'Admissions recorded and not discharged.', value: fastify.store.admissions.countOpen() },
       { name: 'fangpin_storage_failing', help: '1 while writes to the database fail (disk full or failing).', value: fastify.store.health.failing === null ? 0 : 1 },
       ...syncGauges(fastify),
-      ...backupGauges(fastify)
+      ...backupGauges(fastify),
+      ...memoryGauges(),
+      ...checkpointGauges(fastify)
     ])
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(body)
   })
+}
+
+/** Where the process's memory is: a server that runs for years must show a slow leak before it hurts. */
+function memoryGauges (): Array<{ name: string, help: string, value: number }> {
+  const m = process.memoryUsage()
+  return [
+    { name: 'process_resident_memory_bytes', help: 'Resident memory of the agent process (RSS).', value: m.rss },
+    { name: 'nodejs_heap_size_used_bytes', help: 'JavaScript heap in use.', value: m.heapUsed },
+    { name: 'nodejs_heap_size_total_bytes', help: 'JavaScript heap reserved.', value: m.heapTotal },
+    { name: 'nodejs_external_memory_bytes', help: 'Memory of buffers and native objects the JavaScript heap points at.', value: m.external }
+  ]
+}
+
+/** The thread that copies the write-ahead log into the database (store/checkpointer.ts). */
+function checkpointGauges (fastify: FastifyInstance): Array<{ name: string, help: string, value: number }> {
+  const c = fastify.store.checkpoints()
+  if (c === null) return []
+  return [
+    { name: 'fangpin_checkpoint_thread_running', help: '1 while the write-ahead log is copied into the database by its own thread (0: the writer does it inside its commits).', value: c.running ? 1 : 0 },
+    { name: 'fangpin_checkpoint_failures', help: 'Checkpoint rounds of that thread that failed since the start (a busy or failing disk).', value: c.failures }
+  ]
 }
