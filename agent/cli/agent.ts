@@ -43,6 +43,8 @@ export async function withAgent<T> (config: Config, io: Io, fn: (agent: Agent) =
   try {
     return await fn(agent)
   } finally {
+    // A sync hands the removal of the rows it replaced to the background; the process ends here.
+    await agent.store.list.cleanedUp()
     agent.close()
   }
 }

@@ -237,6 +237,9 @@ async function syncOnce (opts: SyncOptions & { signal: AbortSignal }): Promise<S
   let total = 0
   const load = {
     onProgress: (n: number) => opts.onProgress?.('apply', n, total),
+    // The run is done when the new list serves; the rows it made dead go after, in the background
+    // (a command waits for them before it closes the store: cli/agent.ts).
+    cleanup: 'background' as const,
     // A shutdown or the deadline stops a load between two of its chunks: the list stays as it was.
     signal,
     // Real people arriving end the README's demo token and sign-in in the same transaction that

@@ -69,6 +69,14 @@ export interface LoadOptions {
    * with nothing written.
    */
   beforeWrite?: () => void
+  /**
+   * 'background': the load resolves once the new list serves, and the rows it made dead (the
+   * replaced list, the identities a delta replaced) are removed after, in the background, in
+   * chunks (a serving process: the HIS is told the list is in service without waiting for the
+   * housekeeping). Default 'wait': removed before the load resolves (the command line, whose
+   * process ends after it). Either way a crash leaves them for the next load or start.
+   */
+  cleanup?: 'wait' | 'background'
 }
 
 /** A record of the load and where it stood in its file (0: unknown). */
@@ -117,6 +125,8 @@ export class ListRepository {
   private readonly stateStmt
   private readonly lookupStmt
   private readonly loadingHere = new Set<number>()
+  /** the clean-ups of loads handed to the background (LoadOptions.cleanup), one after the other */
+  private housekeeping: Promise<void> = Promise.resolve()
   /** the sequence of the delta this process is applying, if any */
   private deltaHere: number | null = null
   /**
@@ -470,7 +480,7 @@ export class ListRepository {
       this.loadingHere.delete(gen)
       // Cleaning up the replaced list is housekeeping: its failure must not turn a load that is
       // already serving into a reported failure. The next load or start tries again.
-      await this.purgeRetired().catch(() => 0)
+      await this.houseKeep(opts, () => this.purgeRetired())
     }
   }
 
@@ -565,8 +575,23 @@ export class ListRepository {
       throw err
     } finally {
       this.deltaHere = null
-      await this.dropReplaced().catch(() => 0)
+      await this.houseKeep(opts, () => this.dropReplaced())
     }
+  }
+
+  /** Runs a load's clean-up now, or after the ones before it in the background (LoadOptions.cleanup). */
+  private async houseKeep (opts: LoadOptions, task: () => Promise<number>): Promise<void> {
+    const run = (): Promise<void> => task().then(() => undefined, () => undefined)
+    if (opts.cleanup !== 'background') {
+      await run()
+      return
+    }
+    this.housekeeping = this.housekeeping.then(run)
+  }
+
+  /** Resolves when the clean-up of every load so far has ended (the background ones included). */
+  async cleanedUp (): Promise<void> {
+    await this.housekeeping
   }
 
   /** Marks the serving list as confirmed current (a sync found nothing newer) without changing it. */
@@ -684,7 +709,8 @@ export class ListRepository {
     })
     for (const { gen } of candidates) {
       for (;;) {
-        const n = chunk.immediate(gen)
+        // Rows of a list nobody reads: no fsync of their own (after a crash the generation is still there to purge).
+        const n = this.withoutFsync(() => chunk.immediate(gen))
         if (n <= 0) break
         removed += n
         await yieldToLookups()
