@@ -5,11 +5,12 @@
 // the disk. The runs hold what the published files hold (the county's list, ID numbers included):
 // they live in a directory only this user can read, never in the published directory, and are
 // removed when the publish ends.
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs'
+import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { processAlive } from '../base/process-alive.ts'
 
 export interface SpooledLine {
   /** the sort key */
@@ -100,7 +101,11 @@ export class SortSpool {
   private async spill (): Promise<void> {
     if (this.batch.length === 0) return
     this.batch.sort(compare)
-    this.dir ??= mkdtempSync(join(this.opts.tmpDir ?? tmpdir(), 'fangpin-publish-'))
+    if (this.dir === null) {
+      const parent = this.opts.tmpDir ?? tmpdir()
+      removeAbandonedRuns(parent)
+      this.dir = mkdtempSync(join(parent, `fangpin-publish-${process.pid}-`))
+    }
     const file = join(this.dir, `run-${this.runs.length}`)
     const fh: FileHandle = await open(file, 'wx', 0o600)
     try {
@@ -125,6 +130,34 @@ export class SortSpool {
     this.batch = []
     this.batchChars = 0
   }
+}
+
+const RUN_DIR = /^fangpin-publish-(\d+)-/
+
+/**
+ * Run directories of a publish that was killed (kill -9, a power cut: dispose() never ran) hold a
+ * copy of the county's list: removed by the next publish once their process is gone. Only this
+ * user's, and only with a process id in the name that no longer runs.
+ */
+export function removeAbandonedRuns (parent: string): string[] {
+  const removed: string[] = []
+  let names: string[]
+  try {
+    names = readdirSync(parent)
+  } catch {
+    return removed
+  }
+  for (const name of names) {
+    const m = RUN_DIR.exec(name)
+    if (m === null || processAlive(Number(m[1]))) continue
+    const dir = join(parent, name)
+    try {
+      if (typeof process.getuid === 'function' && statSync(dir).uid !== process.getuid()) continue
+      rmSync(dir, { recursive: true, force: true })
+      removed.push(dir)
+    } catch { /* another publish removed it */ }
+  }
+  return removed
 }
 
 async function * readRun (file: string): AsyncGenerator<SpooledLine> {
