@@ -99,6 +99,45 @@ export class ListIndex {
     return out
   }
 
+  /**
+   * This index with a registry delta applied, for list sequence `seq`: a merge of the two sorted
+   * runs (tens of milliseconds for two million people), so that lookups stay in memory across a
+   * delta instead of reading SQLite while the whole index is read again. `changes` are in key
+   * order, each with the person's identities after the delta (none: removed) and whether the
+   * person was on the list before it. A new person whose 96 bits equal someone else's, or anyone
+   * this index could not hold before, is left to SQLite, as in a build.
+   */
+  patched (seq: number | null, changes: ReadonlyArray<{ key: Buffer, identities: SpooledIdentity[], existed: boolean }>): ListIndex {
+    const b = new ListIndexBuilder(this.gen, seq, { pool: this.pool, strings: this.strings })
+    const keys = this.keys
+    let i = 0
+    const copyOld = (): void => { b.addRef(keys[i * 3], keys[i * 3 + 1], keys[i * 3 + 2], this.refs[i]); i++ }
+    for (const c of changes) {
+      const k0 = c.key.readUInt32BE(0)
+      const k1 = c.key.readUInt32BE(4)
+      const k2 = c.key.readUInt32BE(8)
+      let cmp = 1
+      while (i < this.persons) {
+        const o = i * 3
+        cmp = keys[o] !== k0 ? (keys[o] < k0 ? -1 : 1) : keys[o + 1] !== k1 ? (keys[o + 1] < k1 ? -1 : 1) : keys[o + 2] !== k2 ? (keys[o + 2] < k2 ? -1 : 1) : 0
+        if (cmp >= 0) break
+        copyOld()
+      }
+      if (i < this.persons && cmp === 0) {
+        if (!c.existed || this.refs[i] === NOT_HELD) {
+          // Two people in 96 bits, or one this index never held: SQLite answers for them.
+          b.addRef(k0, k1, k2, NOT_HELD)
+          i++
+          continue
+        }
+        i++
+      }
+      if (c.identities.length > 0) b.add(c.key, c.identities)
+    }
+    while (i < this.persons) copyOld()
+    return b.build()
+  }
+
   /** Takes people in key order (as the database returns them) and makes the index. */
   static builder (gen: number, seq: number | null): ListIndexBuilder {
     return new ListIndexBuilder(gen, seq)
@@ -120,7 +159,15 @@ export class ListIndexBuilder {
   private readonly stringIds = new Map<string, number>()
   private readonly sets = new Map<string, number>()
 
-  constructor (private readonly gen: number, private readonly seq: number | null) {}
+  constructor (private readonly gen: number, private readonly seq: number | null, from?: { pool: Float64Array, strings: string[] }) {
+    if (from !== undefined) {
+      // A patched index goes on with the identity sets of the one it replaces (refs point into them).
+      this.pool = new Float64Array(Math.max(4096, from.pool.length * 2))
+      this.pool.set(from.pool)
+      this.poolAt = from.pool.length
+      for (const s of from.strings) this.stringId(s)
+    }
+  }
 
   private stringId (s: string): number {
     let id = this.stringIds.get(s)
@@ -157,6 +204,12 @@ export class ListIndexBuilder {
 
   /** The next person, in strictly increasing key order. */
   add (key: Buffer, identities: SpooledIdentity[]): void {
+    this.addRef(key.readUInt32BE(0), key.readUInt32BE(4), key.readUInt32BE(8),
+      identities.length === 0 || identities.length > 255 ? NOT_HELD : this.setRef(identities))
+  }
+
+  /** The next person by the 96 bits of their key and a reference into the identity sets. */
+  addRef (k0: number, k1: number, k2: number, ref: number): void {
     if (this.count === this.refs.length) {
       const keys = new Uint32Array(this.keys.length * 2)
       keys.set(this.keys)
@@ -166,10 +219,9 @@ export class ListIndexBuilder {
       this.refs = refs
     }
     const o = this.count * 3
-    this.keys[o] = key.readUInt32BE(0)
-    this.keys[o + 1] = key.readUInt32BE(4)
-    this.keys[o + 2] = key.readUInt32BE(8)
-    let ref = identities.length === 0 || identities.length > 255 ? NOT_HELD : this.setRef(identities)
+    this.keys[o] = k0
+    this.keys[o + 1] = k1
+    this.keys[o + 2] = k2
     if (this.count > 0 && this.keys[o] === this.keys[o - 3] && this.keys[o + 1] === this.keys[o - 2] && this.keys[o + 2] === this.keys[o - 1]) {
       // Two people agree in 96 bits: neither is answered from memory.
       this.refs[this.count - 1] = NOT_HELD

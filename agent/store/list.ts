@@ -193,6 +193,28 @@ export class ListRepository {
     this.scheduleIndex()
   }
 
+  /**
+   * A delta just became visible: the list in memory takes it in by a merge, right here, before any
+   * lookup can read the new state, instead of being read again from SQLite (seconds, during which
+   * lookups read the database). Anything else (no index, one being built, another sequence) makes
+   * the index go and be built again, as after any change.
+   */
+  private followDelta (gen: number, baseSeq: number, seq: number, persons: number, changes: Array<{ key: Buffer, identities: StoredIdentity[], existed: boolean }> | null): void {
+    const index = this.index
+    if (changes === null || index === null || this.building || index.gen !== gen || index.seq !== baseSeq || persons > INDEX_MAX_PERSONS) {
+      this.changed()
+      return
+    }
+    this.served = null
+    this.checkedThisTurn = false
+    try {
+      this.index = index.patched(seq, changes)
+    } catch {
+      // The delta is committed and serving: whatever went wrong here, the index is built again.
+      this.changed()
+    }
+  }
+
   /** The state as served now, from the cache when nothing was committed since it was read. */
   private currentState (): ListState {
     if (this.checkedThisTurn && this.served !== null) return this.served.state
@@ -527,6 +549,8 @@ export class ListRepository {
     let identities = state.identity_count
     // A delta's year figures change with the delta, in its flip: a person upserted without them has none.
     const ytdChanges: Array<[Buffer, ListYtd | undefined]> = []
+    // What the list held in memory needs to follow the delta (only while there is one to follow).
+    const indexChanges: Array<{ key: Buffer, identities: StoredIdentity[], existed: boolean }> | null = this.index !== null ? [] : null
     const writeChunk = this.db.transaction((batch: Array<{ r: LoadRecord, pk: Buffer }>) => {
       const now = this.db.prepare('SELECT active_gen, seq, delta_seq FROM list_state WHERE id = 1').get() as { active_gen: number | null, seq: number | null, delta_seq: number | null }
       if (now.active_gen !== gen || now.seq !== meta.base_seq || now.delta_seq !== seq) {
@@ -538,6 +562,7 @@ export class ListRepository {
         identities -= removed
         if (removed > 0) persons--
         ytdChanges.push([pk, r.op === 'delete' || r.identities.length === 0 ? undefined : r.ytd])
+        indexChanges?.push({ key: pk, identities: r.op === 'delete' ? [] : r.identities, existed: removed > 0 })
         if (r.op === 'delete' || r.identities.length === 0) continue
         const name = maskName(r.psn_name)
         r.identities.forEach((id, n) => { insert.run(gen, pk, seq, n, name, id.category, id.begntime, id.endtime, id.source) })
@@ -576,7 +601,7 @@ export class ListRepository {
         }
         opts.atFlip?.(result)
       }).immediate()
-      this.changed()
+      this.followDelta(gen, meta.base_seq, seq, persons, indexChanges)
       return result
     } catch (err) {
       // The rows written so far are invisible; take them out again so the next attempt starts clean.
