@@ -28,15 +28,22 @@ t.teardown(() => {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** A store whose opening fsyncs are behind it, with the counts from zero. */
+async function quietStore (t: Parameters<typeof tempDir>[0]): Promise<Store> {
+  const store = openStore(tempDir(t))
+  await sleep(100)
+  fsyncs = 0
+  syncFsyncs = 0
+  return store
+}
+
 function lookupRow (store: Store, i: number): Promise<void> {
   return store.write(() => store.audit.write({ client: 'wq', action: 'eligibility.lookup', decision: 'granted', detail: { i } }), { durable: false, oneStatement: true })
 }
 
 t.test('lookup audit rows are answered once committed, and share one fsync a little later', async (t) => {
-  const store = openStore(tempDir(t))
+  const store = await quietStore(t)
   t.teardown(() => store.close())
-  await sleep(100)
-  fsyncs = 0
   for (let round = 0; round < 5; round++) {
     await Promise.all(Array.from({ length: 20 }, (_, i) => lookupRow(store, round * 20 + i)))
   }
@@ -47,10 +54,8 @@ t.test('lookup audit rows are answered once committed, and share one fsync a lit
 })
 
 t.test('an admission is answered only after an fsync that also carries the lookups before it', async (t) => {
-  const store = openStore(tempDir(t))
+  const store = await quietStore(t)
   t.teardown(() => store.close())
-  await sleep(100)
-  fsyncs = 0
   await lookupRow(store, 1)
   t.equal(fsyncs, 0)
   await store.write(() => store.audit.write({ client: 'wq', action: 'admission.lookup', decision: 'granted' }))
@@ -73,10 +78,7 @@ t.test('a one-statement write that fails takes nothing of the others in its grou
 })
 
 t.test('closing the store syncs what is still waiting for its lazy fsync', async (t) => {
-  const store = openStore(tempDir(t))
-  await sleep(100)
-  fsyncs = 0
-  syncFsyncs = 0
+  const store = await quietStore(t)
   await lookupRow(store, 1)
   store.close()
   t.equal(syncFsyncs, 1, 'close fsynced the log before it closed')

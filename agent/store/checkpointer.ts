@@ -3,9 +3,11 @@
 // that writes, which here is the one that answers the HIS. A checkpoint writes every page the log
 // holds into the database and fsyncs both files: tens of milliseconds for a delta's chunk, and
 // every admission that lands in that commit waits for it. A serving process hands the work to a
-// thread with a connection of its own (checkpoint-worker.mjs) that runs a PASSIVE checkpoint every
-// few milliseconds; the writer's own automatic checkpoint stays, at a much larger log, as the
-// backstop for a thread that died or fell behind.
+// thread with a connection of its own (checkpoint-worker.mjs) that looks at the log every 50 ms and
+// copies it from the same 1,000 pages on (so no more checkpoints, and fsyncs, than before); the
+// writer's own automatic checkpoint stays, at a much larger log, as the backstop for a thread that
+// died or fell behind. The thread starts a second after the store opens: a process that opens its
+// store for a moment (a command, a test) never pays for it.
 // The durability contract does not change: a commit is durable when its log frames are on disk
 // (write-queue.ts); a checkpoint only moves them, fsyncing the log before it copies and the
 // database after, and a kill -9 in the middle of one is recovered by SQLite from the log.
@@ -17,8 +19,12 @@ const OPEN = 1
 const STOP = 2
 const CLOSED = 3
 
-/** How often the thread copies the log: small, so the log stays a few MB between two rounds. */
+/** How often the thread looks at the log. */
 const INTERVAL_MS = 50
+/** Log pages from which it copies them: SQLite's own automatic checkpoint threshold (4 MB). */
+const MIN_FRAMES = 1000
+/** How long after the store opens the thread starts. */
+const START_DELAY_MS = 1000
 /** The writer's own automatic checkpoint while the thread runs: 16,384 pages (64 MB of log). */
 const BACKSTOP_PAGES = 16_384
 /** SQLite's default, put back when the thread is gone. */
@@ -35,15 +41,26 @@ export interface CheckpointerStats {
 
 export class Checkpointer {
   private readonly state = new Int32Array(new SharedArrayBuffer(16))
-  private readonly worker: Worker
+  private worker: Worker | null = null
+  private timer: NodeJS.Timeout | null
   private failed: string | null = null
 
-  constructor (private readonly db: DB, file: string) {
-    db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
+  constructor (private readonly db: DB, private readonly file: string, delayMs = START_DELAY_MS) {
+    this.timer = setTimeout(() => { this.start() }, delayMs)
+    // It must never keep a process alive that is otherwise done.
+    this.timer.unref()
+  }
+
+  private start (): void {
+    this.timer = null
+    if (!this.db.open || Atomics.load(this.state, 0) !== STARTING) return
+    this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`)
     this.worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), {
-      workerData: { file, shared: this.state.buffer, intervalMs: INTERVAL_MS }
+      workerData: { file: this.file, shared: this.state.buffer, intervalMs: INTERVAL_MS, minFrames: MIN_FRAMES },
+      // Plain JavaScript needs none of the process's loaders or flags (--input-type would stop it).
+      execArgv: []
     })
-    // It must never keep a process alive that is otherwise done, nor take it down.
+    // Nor may the thread keep it alive, or take it down.
     this.worker.unref()
     this.worker.on('error', (err) => { this.fallBack(err) })
     this.worker.on('exit', () => { if (Atomics.load(this.state, 0) !== CLOSED) this.fallBack(new Error('the checkpoint thread ended')) })
@@ -66,6 +83,8 @@ export class Checkpointer {
    * last connection's: SQLite then checkpoints the whole log and removes it, as without the thread.
    */
   stop (): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
     if (Atomics.compareExchange(this.state, 0, STARTING, STOP) !== STARTING) {
       if (Atomics.compareExchange(this.state, 0, OPEN, STOP) === OPEN) {
         Atomics.notify(this.state, 0)
@@ -75,7 +94,7 @@ export class Checkpointer {
         }
       }
     }
-    void this.worker.terminate().catch(() => undefined)
+    void this.worker?.terminate().catch(() => undefined)
     this.restoreDefault()
   }
 
