@@ -518,8 +518,9 @@ export class ListRepository {
     await this.recoverDelta()
     // In key order: the people a delta touches are scattered over the whole list, but their keys in
     // list_delta_key then go in as appends, a few pages per chunk instead of one per person, and
-    // each page a commit writes to the log costs two system calls. Stable: a person given twice
-    // keeps the order of the file (the last one wins). Hashed in steps, lookups answered between.
+    // each page a commit writes to the log costs two system calls. Hashed in steps, lookups answered
+    // between. (A person given twice is not a delta this handles, in any order: the readers refuse
+    // such a file before it gets here.)
     const keyed: Array<{ r: LoadRecord, pk: Buffer }> = []
     for (const r of records) {
       keyed.push({ r, pk: this.keyOf(r.psn_cert_type, r.certno) })
